@@ -1,0 +1,1 @@
+# Targets that drive the sandbox, guest images and benchmarks.
