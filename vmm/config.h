@@ -3,6 +3,11 @@
  * and the JSON file (Firecracker's --config-file schema) both fill this one
  * struct, starting from the same defaults (config_init). The VM is built
  * only from a config that config_validate() accepted.
+ *
+ * Every string is owned by the config (config_release frees them). Each
+ * setting remembers where it came from so that the one validator can name
+ * the flag ("--initrd /x: ...") or the file and field
+ * ("vm.json: boot-source.initrd_path: /x: ...") in its message.
  */
 #ifndef MOTE_CONFIG_H
 #define MOTE_CONFIG_H
@@ -14,20 +19,61 @@
 #define CONFIG_DEFAULT_CPUS      1
 #define CONFIG_DEFAULT_MEM_MIB   256
 #define CONFIG_MIN_MEM_MIB       16
+/* Keeps mem_mib << 20 far from overflow; mmap refuses long before. */
+#define CONFIG_MAX_MEM_MIB       (1024ULL * 1024)       /* 1 TiB */
+/* The MADT lists vCPUs with 8-bit APIC IDs and 0xff is the broadcast ID,
+ * so this caps whatever KVM_CAP_MAX_VCPUS says. */
+#define CONFIG_MAX_CPUS          255
+#define CONFIG_DEFAULT_CONSOLE_LOG_MAX (16ULL << 20)
+/* Drives plus network interfaces: each needs one of the 18 virtio GSIs
+ * (boot/layout.h); two stay free for built-in devices. */
+#define CONFIG_MAX_DEVICES       16
+/* About 31 years: far beyond any job, and safe to turn into a timespec. */
+#define CONFIG_MAX_TIMEOUT_S     1e9
+/* x86 COMMAND_LINE_SIZE, including the terminating NUL. */
+#define CONFIG_CMDLINE_MAX       2048
+/* Used when no command line is given. reboot=k: reboot through the i8042
+ * reset pulse, which ends the VM; panic=-1: a panic reboots (so ends the
+ * VM) at once; pci=off: there is no PCI bus, skip probing for one. */
+#define CONFIG_DEFAULT_CMDLINE   "console=ttyS0 reboot=k panic=-1 pci=off"
+
+enum config_origin {
+	CONFIG_FROM_DEFAULT = 0,
+	CONFIG_FROM_CLI,
+	CONFIG_FROM_FILE,
+};
+
+/* Firecracker's cache_type: Unsafe ignores the guest's flushes (and does
+ * not offer VIRTIO_BLK_F_FLUSH); Writeback honours them with fdatasync. */
+enum drive_cache { DRIVE_CACHE_UNSAFE = 0, DRIVE_CACHE_WRITEBACK };
+/* Firecracker's io_engine: Sync (preadv/pwritev) or Async (io_uring). */
+enum drive_io { DRIVE_IO_SYNC = 0, DRIVE_IO_ASYNC };
 
 struct drive_config {
 	char *id;          /* drive_id; CLI drives get "rootfs", "drive1", ... */
 	char *path;
+	char *partuuid;    /* root drive only: root=PARTUUID=...; NULL: none */
 	bool read_only;
 	bool root;         /* is_root_device: /dev/vda, adds root=/dev/vda rw */
 	bool ephemeral;    /* writes go to a private copy-on-write store */
+	enum drive_cache cache;
+	enum drive_io io;
+	enum config_origin from;
+	unsigned index;    /* position in the file's "drives" array */
 };
 
 struct net_config {
-	char *id;
+	char *id;          /* iface_id; CLI interfaces get "eth0", "eth1", ... */
 	char *tap;         /* host_dev_name */
 	uint8_t mac[6];
 	bool has_mac;
+	enum config_origin from;
+	unsigned index;    /* position in the file's "network-interfaces" */
+};
+
+/* Where each scalar setting came from, for the validator's messages. */
+struct config_origins {
+	enum config_origin kernel, initrd, cpus, mem, timeout, console_log, result;
 };
 
 struct vm_config {
@@ -44,12 +90,82 @@ struct vm_config {
 	size_t nnets;
 	double timeout_s;      /* 0: none */
 	char *console_log;     /* NULL: none */
-	uint64_t console_log_max;
+	uint64_t console_log_max; /* bytes of console kept in console_log; 0: no cap */
 	char *result_path;     /* NULL: none */
 	bool debug;
+	char *log_path;        /* logger.log_path (its directory checked); NULL: none */
+	char *metrics_path;    /* metrics.metrics_path (likewise); NULL: none */
+	struct config_origins from;
 };
 
+/* The defaults: the one place they are set. */
 void config_init(struct vm_config *c);
+/* Free everything the config owns and leave it as config_init made it. */
 void config_release(struct vm_config *c);
+
+/*
+ * The cpu limit actually applied: max_cpus (KVM_CAP_MAX_VCPUS) capped at
+ * CONFIG_MAX_CPUS; 0 means "unknown" and gives CONFIG_MAX_CPUS.
+ */
+unsigned config_max_cpus(unsigned max_cpus);
+
+/*
+ * Add a drive (path copied; id generated unless given) and keep the root
+ * drive first. Returns its slot, valid until the next add, or NULL on
+ * -ENOMEM.
+ */
+struct drive_config *config_add_drive(struct vm_config *c, const char *id,
+				      const char *path, bool root)
+	__attribute__((warn_unused_result));
+/* Add a network interface on host tap device tap; NULL on -ENOMEM. */
+struct net_config *config_add_net(struct vm_config *c, const char *id,
+				  const char *tap)
+	__attribute__((warn_unused_result));
+/* Remove the root drive(s), if any (a --rootfs flag replaces the file's). */
+void config_drop_root(struct vm_config *c);
+
+/* Parse "xx:xx:xx:xx:xx:xx" (hex, either case). 0 or -EINVAL. */
+int config_parse_mac(const char *s, uint8_t mac[6]);
+
+/*
+ * The one validator, for the merged config: the kernel, initrd and drive
+ * images exist and can be opened as needed, output files' directories
+ * exist, numbers are in range, drive and interface ids are unique, at most
+ * one root drive, job arguments fit on the kernel command line. Opens no
+ * KVM device. Returns 0, or -EINVAL (-ENOMEM) with one line in err naming
+ * the flag or the file and field (no "mote: " prefix).
+ */
+int config_validate(const struct vm_config *c, unsigned max_cpus,
+		    char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+
+/*
+ * The kernel command line the guest gets: the given one (or
+ * CONFIG_DEFAULT_CMDLINE), plus console=ttyS0 if it has no console=, plus
+ * root=/dev/vda (or root=PARTUUID=...) and rw/ro if there is a root drive
+ * and no root=, then " -- " and the job arguments. NULL on -ENOMEM; the
+ * caller frees it.
+ */
+char *config_kernel_cmdline(const struct vm_config *c)
+	__attribute__((warn_unused_result));
+/* The same with extra parameters (e.g. device fragments) inserted before
+ * the job arguments, where the kernel still reads them. */
+char *config_kernel_cmdline_with(const struct vm_config *c, const char *extra)
+	__attribute__((warn_unused_result));
+
+/*
+ * Load a Firecracker-style JSON config file on top of c (which
+ * config_init set up, or the CLI filled). Sets c->source. Returns 0, or
+ * -EINVAL/-ENOENT/-ENOMEM with one line in err such as
+ * "vm.json:3:17: <parser message>" or "vm.json: machine-config.turbo:
+ * unknown key". Only syntax, types and keys are checked here; ranges and
+ * paths are config_validate's.
+ */
+int config_json_load(struct vm_config *c, const char *path, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+/* The same from a string; name stands for the file in messages. */
+int config_json_loads(struct vm_config *c, const char *name, const char *text,
+		      char *err, size_t errlen)
+	__attribute__((warn_unused_result));
 
 #endif

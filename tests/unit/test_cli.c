@@ -1,0 +1,412 @@
+/*
+ * Unit tests for the command line: every bad flag gets its one exact
+ * line and exit status 2; flags override a --config file; "validate"
+ * checks a file as "run" would. Run in a scratch directory with small
+ * stand-in kernel and image files.
+ */
+#include "vmm/cli.h"
+
+#include <check.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_CPUS 4
+#define MAX_ARGS 40
+
+/* args: NULL-terminated, without the program name. */
+static int parse(const char *const *args, struct cli_cmd *cmd, char *err, size_t n)
+{
+	char *argv[MAX_ARGS + 2];
+	int argc = 0;
+
+	argv[argc++] = "mote";
+	while (*args && argc <= MAX_ARGS)
+		argv[argc++] = (char *)*args++;
+	argv[argc] = NULL;
+	return cli_parse(argc, argv, MAX_CPUS, cmd, err, n);
+}
+
+/* Also used before the tests run, so no ck_assert here. */
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
+		perror(path);
+		exit(1);
+	}
+}
+
+struct bad_flags {
+	const char *args[16];
+	const char *msg;
+};
+
+#define RUN "run", "--kernel", "k"
+
+static const struct bad_flags bad[] = {
+	{ { NULL }, "mote: no command given (see mote --help)" },
+	{ { "start" }, "mote: unknown command 'start' (see mote --help)" },
+	{ { "--foo" }, "mote: unknown option '--foo' (see mote --help)" },
+	{ { "--version", "x" }, "mote: unexpected argument 'x' after --version" },
+	{ { "run" }, "mote run: --kernel is required" },
+	{ { RUN, "--foo" }, "mote: unknown option '--foo' (see mote --help)" },
+	{ { RUN, "--foo=1" }, "mote: unknown option '--foo' (see mote --help)" },
+	{ { RUN, "-x" }, "mote: unknown option '-x' (see mote --help)" },
+	{ { RUN, "stray" }, "mote: unexpected argument 'stray' (job arguments go after --)" },
+	{ { "run", "--kernel" }, "mote: --kernel needs a value" },
+	{ { "run", "--kernel", "--cpus", "2" }, "mote: --kernel needs a value" },
+	{ { "run", "--kernel=" }, "mote: --kernel needs a value" },
+	{ { RUN, "--debug=yes" }, "mote: --debug takes no value" },
+	{ { "run", "--kernel", "/nope" }, "mote: --kernel /nope: No such file or directory" },
+	{ { "run", "--kernel", "dir" }, "mote: --kernel dir: Is a directory" },
+	{ { RUN, "--initrd", "/nope" }, "mote: --initrd /nope: No such file or directory" },
+	{ { RUN, "--mem", "1K" }, "mote: --mem 1K: at least 16 MiB required" },
+	{ { RUN, "--mem", "15" }, "mote: --mem 15: at least 16 MiB required" },
+	{ { RUN, "--mem", "12Q" }, "mote: --mem 12Q: not a size" },
+	{ { RUN, "--mem", "-256" }, "mote: --mem -256: not a size" },
+	{ { RUN, "--mem", "1.5G" }, "mote: --mem 1.5G: not a size" },
+	{ { RUN, "--mem", "99999999999999999999G" }, "mote: --mem 99999999999999999999G: not a size" },
+	{ { RUN, "--mem", "16385K" }, "mote: --mem 16385K: not a whole number of MiB" },
+	{ { RUN, "--mem", "2T" }, "mote: --mem 2T: at most 1048576 MiB supported" },
+	{ { RUN, "--cpus", "0" }, "mote: --cpus 0: out of range 1..4" },
+	{ { RUN, "--cpus", "5" }, "mote: --cpus 5: out of range 1..4" },
+	{ { RUN, "--cpus", "two" }, "mote: --cpus two: not a number" },
+	{ { RUN, "--cpus", "-1" }, "mote: --cpus -1: not a number" },
+	{ { RUN, "--cpus", "2x" }, "mote: --cpus 2x: not a number" },
+	{ { RUN, "--rootfs", "/nope" }, "mote: --rootfs /nope: No such file or directory" },
+	{ { RUN, "--drive", "d.img,fast" }, "mote: --drive d.img,fast: unknown option 'fast' "
+	  "(ro, rw, ephemeral, cache=unsafe|writeback, io=sync|async)" },
+	{ { RUN, "--drive", ",ro" }, "mote: --drive ,ro: no image path" },
+	{ { RUN, "--drive", "d.img", "--drive", "d.img" },
+	  "mote: --drive d.img: the same file as drive 'drive1', and one is writable" },
+	{ { RUN, "--rootfs", "d.img,ro", "--drive", "d.img" },
+	  "mote: --drive d.img: the same file as drive 'rootfs', and one is writable" },
+	{ { RUN, "--drive", "d.img,ro,ephemeral" },
+	  "mote: --drive d.img: read-only and ephemeral exclude each other" },
+	{ { RUN, "--timeout", "soon" }, "mote: --timeout soon: not a number of seconds" },
+	{ { RUN, "--timeout", "-1" }, "mote: --timeout -1: not a number of seconds" },
+	{ { RUN, "--timeout", "inf" }, "mote: --timeout inf: not a number of seconds" },
+	{ { RUN, "--timeout", "2e9" }, "mote: --timeout 2e9: more than 1000000000 seconds" },
+	{ { RUN, "--console-log", "/nonexistent/c.log" },
+	  "mote: --console-log /nonexistent/c.log: No such file or directory" },
+	{ { RUN, "--result", "dir" }, "mote: --result dir: Is a directory" },
+	{ { RUN, "--tap", "tap0,mac=zz" },
+	  "mote: --tap tap0,mac=zz: not a MAC address (xx:xx:xx:xx:xx:xx)" },
+	{ { RUN, "--tap", "tap0,speed=10" },
+	  "mote: --tap tap0,speed=10: unknown option 'speed=10' (mac=)" },
+	{ { RUN, "--tap", "tap0,mac=01:00:5e:00:00:01" },
+	  "mote: --tap 01:00:5e:00:00:01: a multicast address" },
+	{ { RUN, "--tap", "tap0", "--tap", "tap0" },
+	  "mote: --tap 'tap0': already used by interface 'eth0'" },
+	{ { RUN, "--tap", "a-name-far-too-long" }, "mote: --tap 'a-name-far-too-long': not a "
+	  "network interface name (1..15 characters, no '/')" },
+	{ { RUN, "--", "echo", "a b" },
+	  "mote: job argument 'a b': contains whitespace; the kernel command line cannot carry it" },
+	{ { RUN, "--", "say\"hi" },
+	  "mote: job argument 'say\"hi': contains a double quote; the kernel command line "
+	  "cannot carry it" },
+	{ { RUN, "--", "" },
+	  "mote: job argument '': empty; the kernel command line cannot carry it" },
+	{ { RUN, "--config", "/nope.json" }, "mote: /nope.json: No such file or directory" },
+	{ { RUN, "--config", "turbo.json" }, "mote: turbo.json: machine-config.turbo: unknown key" },
+	{ { "validate" }, "mote validate: FILE is required" },
+	{ { "validate", "a.json", "b.json" }, "mote validate: unexpected argument 'b.json'" },
+	{ { "validate", "turbo.json" }, "mote: turbo.json: machine-config.turbo: unknown key" },
+	{ { "validate", "nokernel.json" },
+	  "mote: nokernel.json: boot-source.kernel_image_path: missing" },
+	{ { "validate", "cpus0.json" },
+	  "mote: cpus0.json: machine-config.vcpu_count: 0 is out of range 1..4" },
+	{ { "validate", "badkernel.json" },
+	  "mote: badkernel.json: boot-source.kernel_image_path: /x: No such file or directory" },
+	{ { "validate", "dir" }, "mote: dir: Is a directory" },
+};
+
+START_TEST(bad_flag_rejected)
+{
+	const struct bad_flags *b = &bad[_i];
+	struct cli_cmd cmd;
+	char err[512] = "";
+	int r = parse(b->args, &cmd, err, sizeof(err));
+
+	ck_assert_msg(r == CLI_EXIT_USAGE, "case %d: status %d", _i, r);
+	ck_assert_msg(strcmp(err, b->msg) == 0, "case %d: got '%s', want '%s'", _i, err, b->msg);
+	ck_assert_msg(!strchr(err, '\n'), "case %d: more than one line", _i);
+	cli_release(&cmd);
+}
+END_TEST
+
+START_TEST(help_and_version)
+{
+	static const char *const help[][4] = {
+		{ "--help" }, { "-h" }, { "help" }, { "run", "-h" },
+		{ "run", "--cpus", "0", "--help" }, { "validate", "--help" },
+	};
+	struct cli_cmd cmd;
+	char err[256], *text = NULL;
+	size_t len;
+	FILE *f;
+
+	for (size_t i = 0; i < sizeof(help) / sizeof(*help); i++) {
+		ck_assert_int_eq(parse(help[i], &cmd, err, sizeof(err)), 0);
+		ck_assert_int_eq(cmd.command, CLI_HELP);
+		cli_release(&cmd);
+	}
+	ck_assert_int_eq(parse((const char *[]){ "--version", NULL }, &cmd, err, sizeof(err)), 0);
+	ck_assert_int_eq(cmd.command, CLI_VERSION);
+	cli_release(&cmd);
+	f = open_memstream(&text, &len);
+	cli_print_help(f, MAX_CPUS);
+	fclose(f);
+	/* Every flag is listed, with the defaults config_init sets. */
+	static const char *const flags[] = {
+		"--kernel", "--initrd", "--cmdline", "--cpus", "--mem", "--rootfs", "--drive",
+		"--tap", "--config", "--timeout", "--console-log", "--result", "--debug",
+		"--help", "1..4 (default: 1)", "(default: 256M)", "at most 16 MiB",
+		CONFIG_DEFAULT_CMDLINE,
+	};
+	for (size_t i = 0; i < sizeof(flags) / sizeof(*flags); i++)
+		ck_assert_msg(strstr(text, flags[i]), "help lacks '%s'", flags[i]);
+	free(text);
+}
+END_TEST
+
+START_TEST(run_flags)
+{
+	static const char *const args[] = {
+		"run", "--kernel=k", "--initrd", "k", "--cmdline", "quiet", "--cpus=3",
+		"--mem", "1G", "--rootfs", "root.img", "--drive", "d.img,ro,cache=writeback",
+		"--drive=e.img,ephemeral,io=async", "--tap", "tap0,mac=aa:fc:00:00:00:01",
+		"--timeout", "1.5", "--console-log", "c.log", "--result", "r.json", "--debug",
+		"--", "/bin/sh", "-c", "ls", NULL,
+	};
+	struct cli_cmd cmd;
+	char err[512] = "", *line;
+	const struct vm_config *c = &cmd.config;
+
+	ck_assert_msg(parse(args, &cmd, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(cmd.command, CLI_RUN);
+	ck_assert_ptr_null(c->source);
+	ck_assert_str_eq(c->kernel, "k");
+	ck_assert_str_eq(c->initrd, "k");
+	ck_assert_uint_eq(c->cpus, 3);
+	ck_assert_uint_eq(c->mem_mib, 1024);
+	ck_assert_uint_eq(c->ndrives, 3);
+	ck_assert_str_eq(c->drives[0].id, "rootfs");
+	ck_assert(c->drives[0].root && !c->drives[0].read_only);
+	ck_assert_str_eq(c->drives[1].id, "drive1");
+	ck_assert(c->drives[1].read_only);
+	ck_assert_int_eq(c->drives[1].cache, DRIVE_CACHE_WRITEBACK);
+	ck_assert_str_eq(c->drives[2].id, "drive2");
+	ck_assert(c->drives[2].ephemeral);
+	ck_assert_int_eq(c->drives[2].io, DRIVE_IO_ASYNC);
+	ck_assert_uint_eq(c->nnets, 1);
+	ck_assert_str_eq(c->nets[0].id, "eth0");
+	ck_assert(c->nets[0].has_mac && c->nets[0].mac[0] == 0xaa);
+	ck_assert(c->timeout_s == 1.5);
+	ck_assert_str_eq(c->console_log, "c.log");
+	ck_assert_str_eq(c->result_path, "r.json");
+	ck_assert(c->debug);
+	line = config_kernel_cmdline(c);
+	ck_assert_str_eq(line, "quiet console=ttyS0 root=/dev/vda rw -- /bin/sh -c ls");
+	free(line);
+	cli_release(&cmd);
+}
+END_TEST
+
+START_TEST(flags_override_file)
+{
+	static const char *const args[] = {
+		"run", "--cpus", "3", "--kernel", "k2", "--config", "vm.json", "--mem", "64",
+		"--rootfs", "e.img,ro", "--drive", "d.img,ro", "--cmdline", "", "--timeout", "0",
+		NULL,
+	};
+	struct cli_cmd cmd;
+	char err[512] = "", *line;
+	const struct vm_config *c = &cmd.config;
+
+	write_file("vm.json", "{\"boot-source\": {\"kernel_image_path\": \"k\","
+		   " \"boot_args\": \"panic=1\"},"
+		   " \"drives\": [{\"drive_id\": \"rootfs\", \"path_on_host\": \"root.img\","
+		   " \"is_root_device\": true}, {\"drive_id\": \"drive1\", \"path_on_host\":"
+		   " \"e.img\", \"is_read_only\": true}],"
+		   " \"machine-config\": {\"vcpu_count\": 2, \"mem_size_mib\": 512},"
+		   " \"mote\": {\"timeout_s\": 30}}");
+	ck_assert_msg(parse(args, &cmd, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(c->source, "vm.json");
+	ck_assert_str_eq(c->kernel, "k2");
+	ck_assert_uint_eq(c->cpus, 3);
+	ck_assert_uint_eq(c->mem_mib, 64);
+	ck_assert(c->timeout_s == 0);
+	/* --rootfs replaced the file's root drive; --drive was added to the
+	 * file's drives under a free name. */
+	ck_assert_uint_eq(c->ndrives, 3);
+	ck_assert_str_eq(c->drives[0].path, "e.img");
+	ck_assert(c->drives[0].root && c->drives[0].read_only);
+	ck_assert_int_eq(c->drives[0].from, CONFIG_FROM_CLI);
+	ck_assert_str_eq(c->drives[1].id, "drive1");
+	ck_assert_int_eq(c->drives[1].from, CONFIG_FROM_FILE);
+	ck_assert_str_eq(c->drives[2].id, "drive2");
+	ck_assert_str_eq(c->drives[2].path, "d.img");
+	line = config_kernel_cmdline(c);
+	ck_assert_str_eq(line, "console=ttyS0 root=/dev/vda ro");
+	free(line);
+	cli_release(&cmd);
+}
+END_TEST
+
+START_TEST(file_errors_name_the_flag_that_overrode)
+{
+	static const char *const args[] = {
+		"run", "--config", "vm.json", "--initrd", "/nope", NULL,
+	};
+	struct cli_cmd cmd;
+	char err[512] = "";
+
+	write_file("vm.json", "{\"boot-source\": {\"kernel_image_path\": \"k\","
+		   " \"initrd_path\": \"k\"}}");
+	ck_assert_int_eq(parse(args, &cmd, err, sizeof(err)), CLI_EXIT_USAGE);
+	ck_assert_str_eq(err, "mote: --initrd /nope: No such file or directory");
+	cli_release(&cmd);
+	/* The file's own value, not overridden, is named by its field. */
+	write_file("vm.json", "{\"boot-source\": {\"kernel_image_path\": \"k\","
+		   " \"initrd_path\": \"/nope\"}}");
+	ck_assert_int_eq(parse((const char *[]){ "run", "--config", "vm.json", NULL },
+			       &cmd, err, sizeof(err)), CLI_EXIT_USAGE);
+	ck_assert_str_eq(err, "mote: vm.json: boot-source.initrd_path: /nope: No such file or directory");
+	cli_release(&cmd);
+}
+END_TEST
+
+START_TEST(validate_ok)
+{
+	struct cli_cmd cmd;
+	char err[512] = "", *out = NULL;
+	size_t len;
+	FILE *f;
+
+	write_file("good.json", "{\"boot-source\": {\"kernel_image_path\": \"k\"}}");
+	ck_assert_msg(parse((const char *[]){ "validate", "good.json", NULL }, &cmd, err,
+			    sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(cmd.command, CLI_VALIDATE);
+	f = open_memstream(&out, &len);
+	cli_print_ok(f, &cmd);
+	fclose(f);
+	ck_assert_str_eq(out, "good.json: ok\n");
+	free(out);
+	cli_release(&cmd);
+}
+END_TEST
+
+START_TEST(cli_and_file_share_defaults)
+{
+	struct cli_cmd a, b;
+	char err[512] = "";
+
+	write_file("min.json", "{\"boot-source\": {\"kernel_image_path\": \"k\"}}");
+	ck_assert_int_eq(parse((const char *[]){ "run", "--kernel", "k", NULL }, &a, err,
+			       sizeof(err)), 0);
+	ck_assert_int_eq(parse((const char *[]){ "run", "--config", "min.json", NULL }, &b, err,
+			       sizeof(err)), 0);
+	ck_assert_uint_eq(a.config.cpus, b.config.cpus);
+	ck_assert_uint_eq(a.config.mem_mib, b.config.mem_mib);
+	ck_assert_uint_eq(a.config.console_log_max, b.config.console_log_max);
+	ck_assert(a.config.timeout_s == b.config.timeout_s);
+	ck_assert_uint_eq(a.config.cpus, CONFIG_DEFAULT_CPUS);
+	ck_assert_uint_eq(a.config.mem_mib, CONFIG_DEFAULT_MEM_MIB);
+	cli_release(&a);
+	cli_release(&b);
+}
+END_TEST
+
+START_TEST(mem_sizes_accepted)
+{
+	static const struct { const char *s; uint64_t mib; } ok[] = {
+		{ "16", 16 }, { "16M", 16 }, { "16384K", 16 }, { "512MiB", 512 },
+		{ "2g", 2048 }, { "2GB", 2048 }, { "1T", 1048576 },
+	};
+	struct cli_cmd cmd;
+	char err[512] = "";
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(*ok); i++) {
+		const char *args[] = { "run", "--kernel", "k", "--mem", ok[i].s, NULL };
+		ck_assert_msg(parse(args, &cmd, err, sizeof(err)) == 0, "%s", err);
+		ck_assert_uint_eq(cmd.config.mem_mib, ok[i].mib);
+		cli_release(&cmd);
+	}
+}
+END_TEST
+
+/* ---- scratch directory ---- */
+
+static const char *const scratch_files[] = {
+	"k", "k2", "d.img", "e.img", "root.img",
+};
+
+static void make_scratch(char *dir)
+{
+	if (!mkdtemp(dir) || chdir(dir) < 0) {
+		perror(dir);
+		exit(1);
+	}
+	for (size_t i = 0; i < sizeof(scratch_files) / sizeof(*scratch_files); i++) {
+		int fd = open(scratch_files[i], O_CREAT | O_WRONLY, 0644);
+		if (fd < 0 || ftruncate(fd, 4096) < 0)
+			exit(1);
+		close(fd);
+	}
+	if (mkdir("dir", 0755) < 0)
+		exit(1);
+	write_file("turbo.json", "{\"boot-source\": {\"kernel_image_path\": \"k\"},\n"
+		   " \"machine-config\": {\"vcpu_count\": 2, \"turbo\": true}}");
+	write_file("nokernel.json", "{\"machine-config\": {\"vcpu_count\": 2}}");
+	write_file("cpus0.json", "{\"boot-source\": {\"kernel_image_path\": \"k\"},"
+		   " \"machine-config\": {\"vcpu_count\": 0}}");
+	write_file("badkernel.json", "{\"boot-source\": {\"kernel_image_path\": \"/x\"}}");
+}
+
+static void remove_scratch(const char *dir)
+{
+	static const char *const more[] = {
+		"turbo.json", "nokernel.json", "cpus0.json", "badkernel.json", "vm.json",
+		"good.json", "min.json",
+	};
+
+	for (size_t i = 0; i < sizeof(scratch_files) / sizeof(*scratch_files); i++)
+		unlink(scratch_files[i]);
+	for (size_t i = 0; i < sizeof(more) / sizeof(*more); i++)
+		unlink(more[i]);
+	rmdir("dir");
+	if (chdir("/") == 0)
+		rmdir(dir);
+}
+
+int main(void)
+{
+	char dir[] = "/tmp/mote-test-cli-XXXXXX";
+	Suite *s = suite_create("cli");
+	TCase *tc = tcase_create("cli");
+	SRunner *sr;
+	int failed;
+
+	make_scratch(dir);
+	tcase_add_loop_test(tc, bad_flag_rejected, 0, sizeof(bad) / sizeof(*bad));
+	tcase_add_test(tc, help_and_version);
+	tcase_add_test(tc, run_flags);
+	tcase_add_test(tc, flags_override_file);
+	tcase_add_test(tc, file_errors_name_the_flag_that_overrode);
+	tcase_add_test(tc, validate_ok);
+	tcase_add_test(tc, cli_and_file_share_defaults);
+	tcase_add_test(tc, mem_sizes_accepted);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	remove_scratch(dir);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

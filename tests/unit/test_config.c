@@ -1,0 +1,598 @@
+/*
+ * Unit tests for the config: the JSON loader and the validator on good
+ * and bad files, the kernel command line rules and size parsing. They run
+ * in a scratch directory holding small stand-in kernel and image files.
+ */
+#include "vmm/config.h"
+#include "vmm/size.h"
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_CPUS 4
+
+/* Load text as "vm.json" on top of the defaults, then validate it.
+ * Returns the first error code, with the message in err. */
+static int load(struct vm_config *c, const char *text, char *err, size_t n)
+{
+	int r;
+
+	config_init(c);
+	r = config_json_loads(c, "vm.json", text, err, n);
+	if (!r)
+		r = config_validate(c, MAX_CPUS, err, n);
+	return r;
+}
+
+#define KERNEL "\"boot-source\": {\"kernel_image_path\": \"k\"}"
+
+/* Firecracker's own example config, as its getting-started guide and its
+ * test framework write it (nulls and all). */
+static const char firecracker_example[] =
+	"{\n"
+	"  \"boot-source\": {\n"
+	"    \"kernel_image_path\": \"k\",\n"
+	"    \"boot_args\": \"console=ttyS0 reboot=k panic=1 pci=off\",\n"
+	"    \"initrd_path\": null\n"
+	"  },\n"
+	"  \"drives\": [\n"
+	"    {\n"
+	"      \"drive_id\": \"rootfs\",\n"
+	"      \"path_on_host\": \"root.img\",\n"
+	"      \"is_root_device\": true,\n"
+	"      \"partuuid\": null,\n"
+	"      \"is_read_only\": false,\n"
+	"      \"cache_type\": \"Unsafe\",\n"
+	"      \"io_engine\": \"Sync\",\n"
+	"      \"rate_limiter\": null,\n"
+	"      \"socket\": null\n"
+	"    },\n"
+	"    {\n"
+	"      \"drive_id\": \"data\",\n"
+	"      \"path_on_host\": \"d.img\",\n"
+	"      \"is_root_device\": false,\n"
+	"      \"is_read_only\": true,\n"
+	"      \"cache_type\": \"Writeback\",\n"
+	"      \"io_engine\": \"Async\"\n"
+	"    }\n"
+	"  ],\n"
+	"  \"machine-config\": {\n"
+	"    \"vcpu_count\": 2,\n"
+	"    \"mem_size_mib\": 1024,\n"
+	"    \"smt\": false,\n"
+	"    \"track_dirty_pages\": false,\n"
+	"    \"huge_pages\": \"None\"\n"
+	"  },\n"
+	"  \"cpu-config\": null,\n"
+	"  \"balloon\": null,\n"
+	"  \"network-interfaces\": [\n"
+	"    {\n"
+	"      \"iface_id\": \"eth0\",\n"
+	"      \"guest_mac\": \"AA:FC:00:00:00:01\",\n"
+	"      \"host_dev_name\": \"tap0\"\n"
+	"    }\n"
+	"  ],\n"
+	"  \"vsock\": null,\n"
+	"  \"logger\": {\"log_path\": \"fc.log\", \"level\": \"debug\",\n"
+	"             \"show_level\": true, \"show_log_origin\": false},\n"
+	"  \"metrics\": {\"metrics_path\": \"metrics.json\"},\n"
+	"  \"mmds-config\": null,\n"
+	"  \"entropy\": null,\n"
+	"  \"pmem\": [],\n"
+	"  \"memory-hotplug\": null\n"
+	"}\n";
+
+START_TEST(firecracker_example_parses)
+{
+	struct vm_config c;
+	char err[512] = "";
+
+	ck_assert_msg(load(&c, firecracker_example, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(c.source, "vm.json");
+	ck_assert_str_eq(c.kernel, "k");
+	ck_assert_ptr_null(c.initrd);
+	ck_assert_str_eq(c.cmdline, "console=ttyS0 reboot=k panic=1 pci=off");
+	ck_assert_uint_eq(c.cpus, 2);
+	ck_assert_uint_eq(c.mem_mib, 1024);
+	ck_assert_uint_eq(c.ndrives, 2);
+	ck_assert_str_eq(c.drives[0].id, "rootfs");
+	ck_assert(c.drives[0].root && !c.drives[0].read_only);
+	ck_assert_int_eq(c.drives[0].cache, DRIVE_CACHE_UNSAFE);
+	ck_assert_int_eq(c.drives[0].io, DRIVE_IO_SYNC);
+	ck_assert_str_eq(c.drives[1].id, "data");
+	ck_assert(c.drives[1].read_only && !c.drives[1].root);
+	ck_assert_int_eq(c.drives[1].cache, DRIVE_CACHE_WRITEBACK);
+	ck_assert_int_eq(c.drives[1].io, DRIVE_IO_ASYNC);
+	ck_assert_uint_eq(c.nnets, 1);
+	ck_assert_str_eq(c.nets[0].tap, "tap0");
+	ck_assert(c.nets[0].has_mac);
+	ck_assert_uint_eq(c.nets[0].mac[0], 0xaa);
+	ck_assert_uint_eq(c.nets[0].mac[5], 0x01);
+	ck_assert(c.debug);
+	ck_assert_str_eq(c.log_path, "fc.log");
+	ck_assert_str_eq(c.metrics_path, "metrics.json");
+	config_release(&c);
+	ck_assert_ptr_null(c.kernel);
+	ck_assert_uint_eq(c.ndrives, 0);
+}
+END_TEST
+
+START_TEST(mote_section_and_defaults)
+{
+	struct vm_config c, d;
+	char err[512] = "";
+
+	ck_assert_msg(load(&c, "{" KERNEL ", \"drives\": [{\"drive_id\": \"scratch\","
+			  " \"path_on_host\": \"d.img\", \"ephemeral\": true}],"
+			  " \"mote\": {\"timeout_s\": 2.5, \"console_log\": \"out.log\","
+			  " \"console_log_max_bytes\": 4096, \"result\": \"res.json\"}}",
+			  err, sizeof(err)) == 0, "%s", err);
+	ck_assert(c.drives[0].ephemeral && !c.drives[0].root);
+	ck_assert(c.timeout_s == 2.5);
+	ck_assert_str_eq(c.console_log, "out.log");
+	ck_assert_uint_eq(c.console_log_max, 4096);
+	ck_assert_str_eq(c.result_path, "res.json");
+	/* What the file leaves out keeps config_init's values. */
+	config_init(&d);
+	ck_assert_uint_eq(c.cpus, d.cpus);
+	ck_assert_uint_eq(c.mem_mib, d.mem_mib);
+	ck_assert_uint_eq(d.cpus, CONFIG_DEFAULT_CPUS);
+	ck_assert_uint_eq(d.mem_mib, CONFIG_DEFAULT_MEM_MIB);
+	ck_assert_uint_eq(d.console_log_max, CONFIG_DEFAULT_CONSOLE_LOG_MAX);
+	ck_assert_ptr_null(d.cmdline);
+	config_release(&c);
+	config_release(&d);
+}
+END_TEST
+
+START_TEST(root_drive_goes_first)
+{
+	struct vm_config c;
+	char err[512] = "";
+
+	ck_assert_msg(load(&c, "{" KERNEL ", \"drives\": ["
+			  "{\"drive_id\": \"a\", \"path_on_host\": \"d.img\", \"is_read_only\": true},"
+			  "{\"drive_id\": \"r\", \"path_on_host\": \"root.img\", \"is_root_device\": true,"
+			  " \"partuuid\": \"0eaa91a0-01\"}]}", err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(c.drives[0].id, "r");
+	ck_assert_uint_eq(c.drives[0].index, 1);
+	ck_assert_str_eq(c.drives[1].id, "a");
+	char *line = config_kernel_cmdline(&c);
+	ck_assert_str_eq(line, "console=ttyS0 reboot=k panic=-1 pci=off "
+			 "root=PARTUUID=0eaa91a0-01 rw");
+	free(line);
+	config_release(&c);
+}
+END_TEST
+
+struct bad_json {
+	const char *text;
+	const char *msg;
+};
+
+static const struct bad_json bad_jsons[] = {
+	{ "[]", "vm.json: expected an object, got an array" },
+	{ "{\"turbo\": 1}", "vm.json: turbo: unknown key" },
+	{ "{" KERNEL ", \"machine-config\": {\"vcpu_count\": 2, \"turbo\": true}}",
+	  "vm.json: machine-config.turbo: unknown key" },
+	{ "{" KERNEL ", \"machine-config\": {\"vcpu_count\": 0}}",
+	  "vm.json: machine-config.vcpu_count: 0 is out of range 1..4" },
+	{ "{" KERNEL ", \"machine-config\": {\"vcpu_count\": 5}}",
+	  "vm.json: machine-config.vcpu_count: 5 is out of range 1..4" },
+	{ "{" KERNEL ", \"machine-config\": {\"vcpu_count\": -1}}",
+	  "vm.json: machine-config.vcpu_count: -1 is negative" },
+	{ "{" KERNEL ", \"machine-config\": {\"vcpu_count\": \"2\"}}",
+	  "vm.json: machine-config.vcpu_count: expected an integer, got a string" },
+	{ "{" KERNEL ", \"machine-config\": {\"vcpu_count\": 2.5}}",
+	  "vm.json: machine-config.vcpu_count: expected an integer, got a real number" },
+	{ "{" KERNEL ", \"machine-config\": {\"mem_size_mib\": 8}}",
+	  "vm.json: machine-config.mem_size_mib: 8 is out of range 16..1048576" },
+	{ "{" KERNEL ", \"machine-config\": {\"smt\": true}}",
+	  "vm.json: machine-config.smt: true: not supported yet" },
+	{ "{" KERNEL ", \"machine-config\": {\"cpu_template\": \"T2\"}}",
+	  "vm.json: machine-config.cpu_template: 'T2': not supported yet" },
+	{ "{" KERNEL ", \"machine-config\": {\"huge_pages\": \"2M\"}}",
+	  "vm.json: machine-config.huge_pages: '2M': not supported yet" },
+	{ "{}", "vm.json: boot-source.kernel_image_path: missing" },
+	{ "{\"boot-source\": {\"boot_args\": \"quiet\"}}",
+	  "vm.json: boot-source.kernel_image_path: missing" },
+	{ "{\"boot-source\": {\"kernel_image_path\": \"/x\"}}",
+	  "vm.json: boot-source.kernel_image_path: /x: No such file or directory" },
+	{ "{\"boot-source\": {\"kernel_image_path\": \"dir\"}}",
+	  "vm.json: boot-source.kernel_image_path: dir: Is a directory" },
+	{ "{\"boot-source\": {\"kernel_image_path\": \"k\", \"initrd_path\": \"/nope\"}}",
+	  "vm.json: boot-source.initrd_path: /nope: No such file or directory" },
+	{ "{\"boot-source\": {\"kernel_image_path\": \"fifo\"}}",
+	  "vm.json: boot-source.kernel_image_path: fifo: not a regular file or block device" },
+	{ "{" KERNEL ", \"drives\": {}}", "vm.json: drives: expected an array, got an object" },
+	{ "{" KERNEL ", \"drives\": [\"d.img\"]}",
+	  "vm.json: drives[0]: expected an object, got a string" },
+	{ "{" KERNEL ", \"drives\": [{\"path_on_host\": \"d.img\"}]}",
+	  "vm.json: drives[0].drive_id: missing" },
+	{ "{" KERNEL ", \"drives\": [{\"drive_id\": \"a\"}]}",
+	  "vm.json: drives[0].path_on_host: missing" },
+	{ "{" KERNEL ", \"drives\": [{\"drive_id\": \"a\", \"path_on_host\": \"/nope\"}]}",
+	  "vm.json: drives[0].path_on_host: /nope: No such file or directory" },
+	{ "{" KERNEL ", \"drives\": [{\"drive_id\": \"a\", \"path_on_host\": \"d.img\","
+	  " \"is_read_only\": true}, {\"drive_id\": \"a\", \"path_on_host\": \"e.img\"}]}",
+	  "vm.json: drives[1].drive_id: 'a': a drive with this id exists" },
+	{ "{" KERNEL ", \"drives\": [{\"drive_id\": \"a\", \"path_on_host\": \"d.img\","
+	  " \"is_root_device\": true}, {\"drive_id\": \"b\", \"path_on_host\": \"e.img\","
+	  " \"is_root_device\": true}]}",
+	  "vm.json: drives[1].is_root_device: a second root device (drive 'a' is one)" },
+	{ "{" KERNEL ", \"drives\": [{\"drive_id\": \"a\", \"path_on_host\": \"d.img\"},"
+	  " {\"drive_id\": \"b\", \"path_on_host\": \"d.img\", \"is_read_only\": true}]}",
+	  "vm.json: drives[1].path_on_host: d.img: the same file as drive 'a', and one is writable" },
+	{ "{" KERNEL ", \"drives\": [{\"drive_id\": \"a\", \"path_on_host\": \"d.img\","
+	  " \"is_read_only\": true, \"ephemeral\": true}]}",
+	  "vm.json: drives[0].ephemeral: d.img: read-only and ephemeral exclude each other" },
+	{ "{" KERNEL ", \"drives\": [{\"drive_id\": \"a\", \"path_on_host\": \"d.img\","
+	  " \"cache_type\": \"Fast\"}]}",
+	  "vm.json: drives[0].cache_type: 'Fast': expected \"Unsafe\" or \"Writeback\"" },
+	{ "{" KERNEL ", \"drives\": [{\"drive_id\": \"a\", \"path_on_host\": \"d.img\","
+	  " \"io_engine\": \"Turbo\"}]}",
+	  "vm.json: drives[0].io_engine: 'Turbo': expected \"Sync\" or \"Async\"" },
+	{ "{" KERNEL ", \"drives\": [{\"drive_id\": \"a\", \"path_on_host\": \"d.img\","
+	  " \"rate_limiter\": {\"ops\": {\"size\": 100, \"refill_time\": 100}}}]}",
+	  "vm.json: drives[0].rate_limiter: not supported yet" },
+	{ "{" KERNEL ", \"drives\": [{\"drive_id\": \"a\", \"socket\": \"/run/vhost.sock\"}]}",
+	  "vm.json: drives[0].socket: not supported yet" },
+	{ "{" KERNEL ", \"drives\": [{\"drive_id\": \"a\", \"path_on_host\": \"d.img\","
+	  " \"is_read_only\": \"yes\"}]}",
+	  "vm.json: drives[0].is_read_only: expected a boolean, got a string" },
+	{ "{" KERNEL ", \"network-interfaces\": [{\"iface_id\": \"eth0\","
+	  " \"host_dev_name\": \"tap0\", \"guest_mac\": \"AA:FC:00:00:01\"}]}",
+	  "vm.json: network-interfaces[0].guest_mac: 'AA:FC:00:00:01': not a MAC address"
+	  " (xx:xx:xx:xx:xx:xx)" },
+	{ "{" KERNEL ", \"network-interfaces\": [{\"iface_id\": \"eth0\","
+	  " \"host_dev_name\": \"tap0\", \"guest_mac\": \"01:00:5e:00:00:01\"}]}",
+	  "vm.json: network-interfaces[0].guest_mac: 01:00:5e:00:00:01: a multicast address" },
+	{ "{" KERNEL ", \"network-interfaces\": [{\"iface_id\": \"eth0\"}]}",
+	  "vm.json: network-interfaces[0].host_dev_name: missing" },
+	{ "{" KERNEL ", \"network-interfaces\": [{\"iface_id\": \"eth0\", \"host_dev_name\":"
+	  " \"tap0\"}, {\"iface_id\": \"eth0\", \"host_dev_name\": \"tap1\"}]}",
+	  "vm.json: network-interfaces[1].iface_id: 'eth0': an interface with this id exists" },
+	{ "{" KERNEL ", \"network-interfaces\": [{\"iface_id\": \"eth0\","
+	  " \"host_dev_name\": \"a-name-far-too-long\"}]}",
+	  "vm.json: network-interfaces[0].host_dev_name: 'a-name-far-too-long': not a network"
+	  " interface name (1..15 characters, no '/')" },
+	{ "{" KERNEL ", \"network-interfaces\": [{\"iface_id\": \"eth0\", \"host_dev_name\":"
+	  " \"tap0\", \"rx_rate_limiter\": {\"bandwidth\": {\"size\": 1, \"refill_time\": 1}}}]}",
+	  "vm.json: network-interfaces[0].rx_rate_limiter: not supported yet" },
+	{ "{" KERNEL ", \"balloon\": {\"amount_mib\": 0, \"deflate_on_oom\": false}}",
+	  "vm.json: balloon: not supported yet" },
+	{ "{" KERNEL ", \"vsock\": {\"guest_cid\": 3, \"uds_path\": \"v.sock\"}}",
+	  "vm.json: vsock: not supported yet" },
+	{ "{" KERNEL ", \"mmds-config\": {\"network_interfaces\": [\"eth0\"]}}",
+	  "vm.json: mmds-config: not supported yet" },
+	{ "{" KERNEL ", \"entropy\": {}}", "vm.json: entropy: not supported yet" },
+	{ "{" KERNEL ", \"pmem\": [{}]}", "vm.json: pmem: not supported yet" },
+	{ "{" KERNEL ", \"memory-hotplug\": {}}", "vm.json: memory-hotplug: not supported yet" },
+	{ "{" KERNEL ", \"cpu-config\": \"t.json\"}", "vm.json: cpu-config: not supported yet" },
+	{ "{" KERNEL ", \"logger\": {\"level\": \"Loud\"}}",
+	  "vm.json: logger.level: 'Loud': expected Off, Error, Warning, Info, Debug or Trace" },
+	{ "{" KERNEL ", \"metrics\": {}}", "vm.json: metrics.metrics_path: missing" },
+	{ "{" KERNEL ", \"mote\": {\"timeout_s\": \"10\"}}",
+	  "vm.json: mote.timeout_s: expected a number, got a string" },
+	{ "{" KERNEL ", \"mote\": {\"timeout_s\": 1e10}}",
+	  "vm.json: mote.timeout_s: 1e+10: more than 1000000000 seconds" },
+	{ "{" KERNEL ", \"mote\": {\"timeout_s\": -1}}",
+	  "vm.json: mote.timeout_s: -1: not a number of seconds" },
+	{ "{" KERNEL ", \"mote\": {\"console_log\": \"/nonexistent/out.log\"}}",
+	  "vm.json: mote.console_log: /nonexistent/out.log: No such file or directory" },
+	{ "{" KERNEL ", \"mote\": {\"result\": \"dir\"}}",
+	  "vm.json: mote.result: dir: Is a directory" },
+	{ "{" KERNEL ", \"mote\": {\"console_log_max_bytes\": -5}}",
+	  "vm.json: mote.console_log_max_bytes: -5 is negative" },
+	{ "{" KERNEL ", \"mote\": {\"timeout\": 5}}", "vm.json: mote.timeout: unknown key" },
+};
+
+START_TEST(bad_json_rejected)
+{
+	const struct bad_json *b = &bad_jsons[_i];
+	struct vm_config c;
+	char err[512] = "";
+
+	ck_assert_int_eq(load(&c, b->text, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strcmp(err, b->msg) == 0, "case %d: got '%s', want '%s'",
+		      _i, err, b->msg);
+	config_release(&c);
+}
+END_TEST
+
+/* The parser's own words may change between jansson versions; the place
+ * must not. */
+START_TEST(json_syntax_errors)
+{
+	struct vm_config c;
+	char err[512];
+
+	ck_assert_int_eq(load(&c, "{\n  \"boot-source\": {\n    \"kernel_image_path\": "
+			      "\"k\",,\n  }\n}\n", err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strncmp(err, "vm.json:3:30: ", 14) == 0, "%s", err);
+	config_release(&c);
+	ck_assert_int_eq(load(&c, "{" KERNEL ",\n \"drives\": [], \"drives\": []}",
+			      err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strncmp(err, "vm.json:2:", 10) == 0 && strstr(err, "duplicate"),
+		      "%s", err);
+	config_release(&c);
+	ck_assert_int_eq(load(&c, "", err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strncmp(err, "vm.json:", 8) == 0, "%s", err);
+	config_release(&c);
+}
+END_TEST
+
+START_TEST(json_file_errors)
+{
+	struct vm_config c;
+	char err[512];
+
+	config_init(&c);
+	ck_assert_int_eq(config_json_load(&c, "/nonexistent.json", err, sizeof(err)), -ENOENT);
+	ck_assert_str_eq(err, "/nonexistent.json: No such file or directory");
+	ck_assert_int_eq(config_json_load(&c, "dir", err, sizeof(err)), -EISDIR);
+	ck_assert_str_eq(err, "dir: Is a directory");
+	config_release(&c);
+}
+END_TEST
+
+/* ---- kernel command line ---- */
+
+struct cmdline_case {
+	const char *given;       /* --cmdline; NULL: default */
+	const char *root;        /* root drive flags: NULL none, "rw", "ro", "uuid" */
+	const char *job[4];
+	const char *extra;
+	const char *want;
+};
+
+static const struct cmdline_case cmdlines[] = {
+	{ NULL, NULL, { NULL }, NULL, CONFIG_DEFAULT_CMDLINE },
+	{ "quiet", NULL, { NULL }, NULL, "quiet console=ttyS0" },
+	{ "", NULL, { NULL }, NULL, "console=ttyS0" },
+	{ "console=hvc0", NULL, { NULL }, NULL, "console=hvc0" },
+	{ "  quiet  ", "rw", { NULL }, NULL, "quiet console=ttyS0 root=/dev/vda rw" },
+	{ "quiet", "ro", { NULL }, NULL, "quiet console=ttyS0 root=/dev/vda ro" },
+	{ "quiet", "uuid", { NULL }, NULL, "quiet console=ttyS0 root=PARTUUID=1234-01 rw" },
+	{ "root=/dev/vdb1", "rw", { NULL }, NULL, "root=/dev/vdb1 console=ttyS0" },
+	{ "ro quiet", "rw", { NULL }, NULL, "ro quiet console=ttyS0 root=/dev/vda" },
+	/* "xroot=" is not root=; "rootwait" is neither rw nor ro. */
+	{ "xroot=1 rootwait", "rw", { NULL }, NULL,
+	  "xroot=1 rootwait console=ttyS0 root=/dev/vda rw" },
+	{ "quiet", NULL, { "/bin/sh", "-c", "ls", NULL }, NULL,
+	  "quiet console=ttyS0 -- /bin/sh -c ls" },
+	/* Parameters after the line's own "--" are init's, not the kernel's. */
+	{ "quiet -- console=x", NULL, { "y", NULL }, NULL,
+	  "quiet console=ttyS0 -- console=x y" },
+	{ "quiet --", NULL, { NULL }, NULL, "quiet console=ttyS0" },
+	{ "quiet", "rw", { "job", NULL }, "virtio_mmio.device=4K@0xd0000000:5",
+	  "quiet console=ttyS0 root=/dev/vda rw virtio_mmio.device=4K@0xd0000000:5 -- job" },
+};
+
+START_TEST(cmdline_rules)
+{
+	const struct cmdline_case *t = &cmdlines[_i];
+	struct vm_config c;
+	char *line;
+
+	config_init(&c);
+	if (t->given)
+		c.cmdline = strdup(t->given);
+	if (t->root) {
+		struct drive_config *d = config_add_drive(&c, NULL, "root.img", true);
+		ck_assert_ptr_nonnull(d);
+		d->read_only = strcmp(t->root, "ro") == 0;
+		if (strcmp(t->root, "uuid") == 0)
+			d->partuuid = strdup("1234-01");
+	}
+	if (t->job[0]) {
+		c.job_argv = calloc(5, sizeof(char *));
+		for (int i = 0; t->job[i]; i++)
+			c.job_argv[i] = strdup(t->job[i]);
+	}
+	line = config_kernel_cmdline_with(&c, t->extra);
+	ck_assert_msg(strcmp(line, t->want) == 0, "case %d: got '%s', want '%s'",
+		      _i, line, t->want);
+	free(line);
+	config_release(&c);
+}
+END_TEST
+
+START_TEST(cmdline_too_long)
+{
+	struct vm_config c;
+	char err[256];
+
+	config_init(&c);
+	c.kernel = strdup("k");
+	c.cmdline = malloc(CONFIG_CMDLINE_MAX);
+	/* " console=ttyS0" (14 bytes) is added: 2034 + 14 leaves no room for
+	 * the NUL, 2033 + 14 just fits. */
+	memset(c.cmdline, 'x', 2034);
+	c.cmdline[2034] = '\0';
+	ck_assert_int_eq(config_validate(&c, 0, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "the kernel command line would be 2048 bytes; at most 2047 fit");
+	c.cmdline[2033] = '\0';
+	ck_assert_int_eq(config_validate(&c, 0, err, sizeof(err)), 0);
+	config_release(&c);
+}
+END_TEST
+
+/* ---- drives, MACs, limits ---- */
+
+START_TEST(drive_ids_generated)
+{
+	struct vm_config c;
+
+	config_init(&c);
+	ck_assert_ptr_nonnull(config_add_drive(&c, "drive1", "d.img", false));
+	ck_assert_ptr_nonnull(config_add_drive(&c, NULL, "e.img", false));
+	ck_assert_ptr_nonnull(config_add_drive(&c, NULL, "root.img", true));
+	ck_assert_str_eq(c.drives[0].id, "rootfs");
+	ck_assert_str_eq(c.drives[1].id, "drive1");
+	ck_assert_str_eq(c.drives[2].id, "drive2");
+	config_drop_root(&c);
+	ck_assert_uint_eq(c.ndrives, 2);
+	ck_assert_str_eq(c.drives[0].id, "drive1");
+	config_drop_root(&c);   /* no root: nothing happens */
+	ck_assert_uint_eq(c.ndrives, 2);
+	config_release(&c);
+}
+END_TEST
+
+START_TEST(mac_parsing)
+{
+	uint8_t mac[6];
+
+	ck_assert_int_eq(config_parse_mac("aa:FC:00:01:9f:Ff", mac), 0);
+	ck_assert_uint_eq(mac[0], 0xaa);
+	ck_assert_uint_eq(mac[4], 0x9f);
+	ck_assert_uint_eq(mac[5], 0xff);
+	ck_assert_int_eq(config_parse_mac("aa:fc:00:01:9f", mac), -EINVAL);
+	ck_assert_int_eq(config_parse_mac("aa:fc:00:01:9f:ff:", mac), -EINVAL);
+	ck_assert_int_eq(config_parse_mac("aa-fc-00-01-9f-ff", mac), -EINVAL);
+	ck_assert_int_eq(config_parse_mac("aa:fc:00:01:9f:fg", mac), -EINVAL);
+	ck_assert_int_eq(config_parse_mac("a:fc:00:01:9f:ff", mac), -EINVAL);
+	ck_assert_int_eq(config_parse_mac("", mac), -EINVAL);
+}
+END_TEST
+
+START_TEST(max_cpus_capped)
+{
+	ck_assert_uint_eq(config_max_cpus(0), CONFIG_MAX_CPUS);
+	ck_assert_uint_eq(config_max_cpus(4), 4);
+	ck_assert_uint_eq(config_max_cpus(1024), CONFIG_MAX_CPUS);
+}
+END_TEST
+
+START_TEST(too_many_devices)
+{
+	struct vm_config c;
+	char err[256];
+
+	config_init(&c);
+	c.kernel = strdup("k");
+	for (int i = 0; i <= CONFIG_MAX_DEVICES; i++)
+		config_add_drive(&c, NULL, "d.img", false)->read_only = true;
+	ck_assert_int_eq(config_validate(&c, 0, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "17 drives and 0 network interfaces: at most 16 in all");
+	config_release(&c);
+}
+END_TEST
+
+/* ---- sizes ---- */
+
+struct size_case {
+	const char *s;
+	int ret;
+	uint64_t bytes;
+};
+
+static const struct size_case sizes[] = {
+	{ "256", 0, 256ULL << 20 },
+	{ "1K", 0, 1024 },
+	{ "1k", 0, 1024 },
+	{ "512M", 0, 512ULL << 20 },
+	{ "512MiB", 0, 512ULL << 20 },
+	{ "512mb", 0, 512ULL << 20 },
+	{ "2G", 0, 2ULL << 30 },
+	{ "2gib", 0, 2ULL << 30 },
+	{ "1T", 0, 1ULL << 40 },
+	{ "4096B", 0, 4096 },
+	{ "0", 0, 0 },
+	{ "", -EINVAL, 0 },
+	{ "M", -EINVAL, 0 },
+	{ "12Q", -EINVAL, 0 },
+	{ "-1", -EINVAL, 0 },
+	{ "+1", -EINVAL, 0 },
+	{ " 1", -EINVAL, 0 },
+	{ "1 M", -EINVAL, 0 },
+	{ "1.5G", -EINVAL, 0 },
+	{ "1MiBs", -EINVAL, 0 },
+	{ "1iB", -EINVAL, 0 },
+	{ "18446744073709551615B", 0, UINT64_MAX },
+	{ "18446744073709551616B", -ERANGE, 0 },
+	{ "17592186044416M", -ERANGE, 0 },
+	{ "99999999999999999999G", -ERANGE, 0 },
+};
+
+START_TEST(size_parsing)
+{
+	const struct size_case *t = &sizes[_i];
+	uint64_t bytes = 0;
+
+	ck_assert_msg(size_parse(t->s, 1ULL << 20, &bytes) == t->ret, "case '%s'", t->s);
+	if (t->ret == 0)
+		ck_assert_msg(bytes == t->bytes, "case '%s': %llu", t->s,
+			      (unsigned long long)bytes);
+}
+END_TEST
+
+/* ---- scratch directory ---- */
+
+static const char *const scratch_files[] = {
+	"k", "d.img", "e.img", "root.img",
+};
+
+static void make_scratch(char *dir)
+{
+	if (!mkdtemp(dir) || chdir(dir) < 0) {
+		perror(dir);
+		exit(1);
+	}
+	for (size_t i = 0; i < sizeof(scratch_files) / sizeof(*scratch_files); i++) {
+		int fd = open(scratch_files[i], O_CREAT | O_WRONLY, 0644);
+		if (fd < 0 || ftruncate(fd, 4096) < 0)
+			exit(1);
+		close(fd);
+	}
+	if (mkdir("dir", 0755) < 0 || mkfifo("fifo", 0644) < 0)
+		exit(1);
+}
+
+static void remove_scratch(const char *dir)
+{
+	for (size_t i = 0; i < sizeof(scratch_files) / sizeof(*scratch_files); i++)
+		unlink(scratch_files[i]);
+	unlink("fifo");
+	rmdir("dir");
+	if (chdir("/") == 0)
+		rmdir(dir);
+}
+
+int main(void)
+{
+	char dir[] = "/tmp/mote-test-config-XXXXXX";
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("config");
+	SRunner *sr;
+	int failed;
+
+	make_scratch(dir);
+	tcase_add_test(tc, firecracker_example_parses);
+	tcase_add_test(tc, mote_section_and_defaults);
+	tcase_add_test(tc, root_drive_goes_first);
+	tcase_add_loop_test(tc, bad_json_rejected, 0, sizeof(bad_jsons) / sizeof(*bad_jsons));
+	tcase_add_test(tc, json_syntax_errors);
+	tcase_add_test(tc, json_file_errors);
+	tcase_add_loop_test(tc, cmdline_rules, 0, sizeof(cmdlines) / sizeof(*cmdlines));
+	tcase_add_test(tc, cmdline_too_long);
+	tcase_add_test(tc, drive_ids_generated);
+	tcase_add_test(tc, mac_parsing);
+	tcase_add_test(tc, max_cpus_capped);
+	tcase_add_test(tc, too_many_devices);
+	tcase_add_loop_test(tc, size_parsing, 0, sizeof(sizes) / sizeof(*sizes));
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	remove_scratch(dir);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
