@@ -17,7 +17,7 @@ BUILD   ?= build
 SANFLAGS :=
 endif
 
-PKGS    := liburing libfdt jansson
+PKGS    := liburing jansson
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
            -D_GNU_SOURCE -I. $(SANFLAGS) -MD -MP \
