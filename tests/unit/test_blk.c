@@ -1,0 +1,926 @@
+/* Unit tests for virtio/blk.c and virtio/blk_io.c: requests built by a
+ * fake guest driver, sent through the real virtio-mmio transport, served
+ * by a fake in-memory backend or by a temporary image on io_uring. */
+#include "tests/unit/virtq_driver.c"
+#include "virtio/blk.h"
+#include "virtio/blk_io.h"
+#include "virtio/mmio.h"
+#include "virtio/virtio.h"
+#include "vmm/bus.h"
+#include "vmm/evloop.h"
+#include "vmm/gmem.h"
+#include "vmm/irq.h"
+
+#include <check.h>
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define RAM_SIZE   (1024 * 1024)
+#define DISK_SIZE  (64 * 1024)          /* 128 sectors */
+#define RING       0x1000ull
+#define TABLE      0x8000ull
+#define HDR        0x10000ull
+#define STATUS     0x10100ull
+#define DATA       0x20000ull
+#define DATA2      0x40000ull
+#define FEATURES   (VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_BLK_F_FLUSH) | \
+		    VIRTIO_BIT(VIRTQ_F_INDIRECT_DESC))
+
+/* ---- A fake backend: an in-memory disk; requests wait for reap(). ---- */
+
+struct fake_be {
+	uint8_t disk[DISK_SIZE];
+	struct blk_io_req *pending[2 * BLK_QUEUE_SIZE];
+	unsigned npending, submits, flushes;
+	int fail;                  /* -errno to report, or 0 */
+};
+
+static int fake_submit(void *be, struct blk_io_req *r)
+{
+	struct fake_be *f = be;
+
+	f->pending[f->npending++] = r;
+	f->submits++;
+	return 0;
+}
+
+static void fake_kick(void *be)
+{
+}
+
+static void fake_do(struct fake_be *f, struct blk_io_req *r)
+{
+	uint64_t off = r->offset;
+
+	ck_assert(r->op == BLK_IO_FLUSH || off <= DISK_SIZE);
+	for (unsigned i = 0; i < r->iovcnt; i++) {
+		ck_assert_uint_le(r->iov[i].iov_len, DISK_SIZE - off);
+		if (r->op == BLK_IO_READ)
+			memcpy(r->iov[i].iov_base, f->disk + off, r->iov[i].iov_len);
+		else if (r->op == BLK_IO_WRITE)
+			memcpy(f->disk + off, r->iov[i].iov_base, r->iov[i].iov_len);
+		off += r->iov[i].iov_len;
+	}
+	if (r->op == BLK_IO_FLUSH)
+		f->flushes++;
+}
+
+static void fake_reap(void *be)
+{
+	struct fake_be *f = be;
+	unsigned n = f->npending;
+
+	f->npending = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (!f->fail)
+			fake_do(f, f->pending[i]);
+		f->pending[i]->done(f->pending[i], f->fail);
+	}
+}
+
+static int fake_event_fd(void *be)
+{
+	return -1;
+}
+
+static const struct blk_backend_ops fake_ops = {
+	.submit = fake_submit,
+	.kick = fake_kick,
+	.reap = fake_reap,
+	.drain = fake_reap,
+	.event_fd = fake_event_fd,
+};
+
+/* ---- Fixture: guest RAM, transport, device, driver ---- */
+
+struct fx {
+	uint8_t *ram;
+	struct gmem mem;
+	struct irq_line irq;
+	struct evloop loop;
+	struct virtio_mmio t;
+	struct blk *b;
+	struct fake_be *fake;       /* NULL with a real image */
+	struct vdrv drv;
+	char path[256];
+};
+
+static void wr(struct fx *x, uint64_t off, uint32_t v)
+{
+	virtio_mmio_bus_ops.write(&x->t, off, (const uint8_t *)&v, 4);
+}
+
+static uint32_t rd(struct fx *x, uint64_t off)
+{
+	uint8_t d[4] = { 0 };
+	uint32_t v;
+
+	virtio_mmio_bus_ops.read(&x->t, off, d, 4);
+	memcpy(&v, d, 4);
+	return v;
+}
+
+static void driver_up(struct fx *x, uint16_t qsz, uint64_t features)
+{
+	struct vdrv *d = &x->drv;
+
+	wr(x, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	wr(x, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	wr(x, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)features);
+	wr(x, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	wr(x, VIRTIO_MMIO_DRIVER_FEATURES, features >> 32);
+	wr(x, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+				  VIRTIO_STATUS_FEATURES_OK);
+	vdrv_init(d, &x->mem, qsz, RING);
+	wr(x, VIRTIO_MMIO_QUEUE_SEL, 0);
+	wr(x, VIRTIO_MMIO_QUEUE_NUM, qsz);
+	wr(x, VIRTIO_MMIO_QUEUE_DESC_LOW, d->desc);
+	wr(x, VIRTIO_MMIO_QUEUE_DRIVER_LOW, d->avail);
+	wr(x, VIRTIO_MMIO_QUEUE_DEVICE_LOW, d->used);
+	wr(x, VIRTIO_MMIO_QUEUE_READY, 1);
+	wr(x, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+				  VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+	ck_assert_uint_eq(rd(x, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_DRIVER_OK,
+			  VIRTIO_STATUS_DRIVER_OK);
+	virtio_mmio_poll_notify(&x->t, 0);   /* the activation kick */
+}
+
+static struct fx *fx_base(void)
+{
+	struct fx *x = calloc(1, sizeof(*x));
+
+	ck_assert_ptr_nonnull(x);
+	x->ram = aligned_alloc(4096, RAM_SIZE);
+	memset(x->ram, 0, RAM_SIZE);
+	ck_assert_int_eq(gmem_add(&x->mem, 0, RAM_SIZE, x->ram), 0);
+	ck_assert_int_eq(irq_line_init(&x->irq, 5), 0);
+	ck_assert_int_eq(evloop_init(&x->loop), 0);
+	x->b = calloc(1, sizeof(*x->b));
+	ck_assert_ptr_nonnull(x->b);
+	return x;
+}
+
+static void fx_wire(struct fx *x, uint16_t qsz, uint64_t features)
+{
+	ck_assert_int_eq(virtio_mmio_init(&x->t, &x->mem, &x->irq, &blk_virtio_ops, x->b), 0);
+	ck_assert_int_eq(virtio_mmio_attach(&x->t, &x->loop), 0);
+	driver_up(x, qsz, features);
+}
+
+static struct fx *fx_fake(bool ro, uint16_t qsz)
+{
+	struct fx *x = fx_base();
+
+	x->fake = calloc(1, sizeof(*x->fake));
+	ck_assert_int_eq(blk_init(x->b, &fake_ops, x->fake, DISK_SIZE, ro, "rootfs"), 0);
+	fx_wire(x, qsz, FEATURES);
+	return x;
+}
+
+static void make_image(char *path, size_t pathlen, const char *dir, off_t size)
+{
+	snprintf(path, pathlen, "%s/mote-blk-XXXXXX", dir);
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, size), 0);
+	/* Recognisable contents: every byte is its sector number. */
+	for (off_t s = 0; s < size / BLK_SECTOR; s++) {
+		uint8_t sec[BLK_SECTOR];
+		memset(sec, (int)s, sizeof(sec));
+		ck_assert_int_eq(pwrite(fd, sec, sizeof(sec), s * BLK_SECTOR), BLK_SECTOR);
+	}
+	close(fd);
+}
+
+static const char *tmpdir(void)
+{
+	const char *d = getenv("TMPDIR");
+	return d && *d ? d : "/tmp";
+}
+
+static struct fx *fx_image_in(const char *dir, bool ro)
+{
+	struct fx *x = fx_base();
+	char err[256];
+
+	make_image(x->path, sizeof(x->path), dir, DISK_SIZE);
+	int e = blk_open(x->b, x->path, ro, "data", err, sizeof(err));
+	ck_assert_msg(e == 0, "blk_open: %s", err);
+	fx_wire(x, 256, FEATURES);
+	return x;
+}
+
+static struct fx *fx_image(bool ro)
+{
+	return fx_image_in(tmpdir(), ro);
+}
+
+static void fx_free(struct fx *x)
+{
+	virtio_mmio_release(&x->t);
+	blk_release(x->b);
+	if (x->path[0])
+		unlink(x->path);
+	evloop_release(&x->loop);
+	irq_line_release(&x->irq);
+	free(x->fake);
+	free(x->b);
+	free(x->ram);
+	free(x);
+}
+
+/* ---- Building and running requests ---- */
+
+static void put_hdr(struct fx *x, uint64_t gpa, uint32_t type, uint64_t sector)
+{
+	struct virtio_blk_outhdr h = { htole32(type), 0, htole64(sector) };
+
+	ck_assert_int_eq(gmem_write(&x->mem, gpa, &h, sizeof(h)), 0);
+}
+
+static void kick(struct fx *x)
+{
+	wr(x, VIRTIO_MMIO_QUEUE_NOTIFY, 0);   /* the bus fallback path */
+	virtio_mmio_poll_notify(&x->t, 0);    /* what the evloop would run */
+}
+
+/* Wait for the next used entry, reaping the backend as the evloop would. */
+static void wait_used(struct fx *x, uint32_t *id, uint32_t *len)
+{
+	int fd = x->fake ? -1 : blk_io_ops.event_fd(&x->b->image);
+
+	for (int i = 0; i < 1000; i++) {
+		if (vdrv_get_used(&x->drv, id, len))
+			return;
+		if (fd >= 0) {
+			struct pollfd p = { .fd = fd, .events = POLLIN };
+			uint64_t v;
+			ck_assert_int_eq(poll(&p, 1, 10000), 1);
+			ck_assert_int_eq(read(fd, &v, sizeof(v)), sizeof(v));
+		}
+		blk_poll(x->b);
+	}
+	ck_abort_msg("no used entry");
+}
+
+static uint8_t status(struct fx *x)
+{
+	return x->ram[STATUS];
+}
+
+/* header, one data buffer, status: the classic three-descriptor layout. */
+static uint8_t run3(struct fx *x, uint32_t type, uint64_t sector, uint64_t data,
+		    uint32_t len, uint32_t *used_len)
+{
+	bool in = type != VIRTIO_BLK_T_OUT;
+	struct vdrv_buf b[] = { { HDR, 16, false }, { data, len, in }, { STATUS, 1, true } };
+	uint32_t id, ulen;
+
+	put_hdr(x, HDR, type, sector);
+	x->ram[STATUS] = 0xee;
+	uint16_t head = vdrv_add(&x->drv, b, 3);
+	kick(x);
+	wait_used(x, &id, &ulen);
+	ck_assert_uint_eq(id, head);
+	if (used_len)
+		*used_len = ulen;
+	return status(x);
+}
+
+static uint8_t run_flush(struct fx *x)
+{
+	struct vdrv_buf b[] = { { HDR, 16, false }, { STATUS, 1, true } };
+	uint32_t id, len;
+
+	put_hdr(x, HDR, VIRTIO_BLK_T_FLUSH, 0);
+	x->ram[STATUS] = 0xee;
+	vdrv_add(&x->drv, b, 2);
+	kick(x);
+	wait_used(x, &id, &len);
+	ck_assert_uint_eq(len, 1);
+	return status(x);
+}
+
+static void fill(struct fx *x, uint64_t gpa, uint32_t len, uint8_t seed)
+{
+	for (uint32_t i = 0; i < len; i++)
+		x->ram[gpa + i] = (uint8_t)(seed + i * 7);
+}
+
+static bool filled(const uint8_t *p, uint32_t len, uint8_t seed)
+{
+	for (uint32_t i = 0; i < len; i++)
+		if (p[i] != (uint8_t)(seed + i * 7))
+			return false;
+	return true;
+}
+
+/* ---- Tests against the fake backend ---- */
+
+START_TEST(config_and_features)
+{
+	struct fx *x = fx_fake(false, 16);
+
+	ck_assert_uint_eq(rd(x, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_BLOCK);
+	ck_assert_uint_eq(rd(x, VIRTIO_MMIO_CONFIG), DISK_SIZE / 512);     /* capacity */
+	ck_assert_uint_eq(rd(x, VIRTIO_MMIO_CONFIG + 4), 0);
+	ck_assert_uint_eq(rd(x, VIRTIO_MMIO_CONFIG + 12), BLK_SEG_MAX);
+	ck_assert_uint_eq(rd(x, VIRTIO_MMIO_CONFIG + 20), 512);
+	ck_assert_uint_eq(rd(x, VIRTIO_MMIO_CONFIG + 0xfc), 0);            /* past config */
+	wr(x, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	uint32_t f = rd(x, VIRTIO_MMIO_DEVICE_FEATURES);
+	ck_assert_uint_eq(f & VIRTIO_BIT(VIRTIO_BLK_F_RO), 0);
+	ck_assert(f & VIRTIO_BIT(VIRTIO_BLK_F_FLUSH));
+	ck_assert(f & VIRTIO_BIT(VIRTQ_F_EVENT_IDX));
+	ck_assert(f & VIRTIO_BIT(VIRTQ_F_INDIRECT_DESC));
+	wr(x, VIRTIO_MMIO_QUEUE_SEL, 0);
+	ck_assert_uint_eq(rd(x, VIRTIO_MMIO_QUEUE_NUM_MAX), BLK_QUEUE_SIZE);
+	fx_free(x);
+
+	x = fx_fake(true, 16);
+	wr(x, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	ck_assert(rd(x, VIRTIO_MMIO_DEVICE_FEATURES) & VIRTIO_BIT(VIRTIO_BLK_F_RO));
+	fx_free(x);
+}
+END_TEST
+
+START_TEST(write_then_read)
+{
+	struct fx *x = fx_fake(false, 16);
+	uint32_t len;
+
+	fill(x, DATA, 1024, 3);
+	ck_assert_uint_eq(run3(x, VIRTIO_BLK_T_OUT, 5, DATA, 1024, &len), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(len, 1);
+	ck_assert(filled(x->fake->disk + 5 * 512, 1024, 3));
+	ck_assert_uint_eq(run3(x, VIRTIO_BLK_T_IN, 5, DATA2, 1024, &len), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(len, 1025);
+	ck_assert(filled(x->ram + DATA2, 1024, 3));
+	ck_assert_uint_eq(run_flush(x), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(x->fake->flushes, 1);
+	fx_free(x);
+}
+END_TEST
+
+/* The device must not assume a descriptor layout (VERSION_1). */
+START_TEST(any_layout)
+{
+	struct fx *x = fx_fake(false, 16);
+	uint32_t id, len;
+
+	/* OUT: header split over three descriptors, the third also holding
+	 * the first data bytes; data continues in a second buffer. */
+	put_hdr(x, HDR, VIRTIO_BLK_T_OUT, 2);
+	memcpy(x->ram + DATA, x->ram + HDR + 10, 6);         /* header tail */
+	fill(x, DATA + 6, 512, 9);
+	memcpy(x->ram + DATA2, x->ram + DATA + 6 + 500, 12);
+	struct vdrv_buf w[] = { { HDR, 4, false }, { HDR + 4, 6, false },
+				{ DATA, 6 + 500, false }, { DATA2, 12, false },
+				{ STATUS, 1, true } };
+	vdrv_add(&x->drv, w, 5);
+	kick(x);
+	wait_used(x, &id, &len);
+	ck_assert_uint_eq(status(x), VIRTIO_BLK_S_OK);
+	ck_assert(filled(x->fake->disk + 2 * 512, 512, 9));
+
+	/* IN: data and status in one writable buffer. */
+	put_hdr(x, HDR, VIRTIO_BLK_T_IN, 2);
+	struct vdrv_buf r[] = { { HDR, 16, false }, { DATA2, 513, true } };
+	vdrv_add(&x->drv, r, 2);
+	kick(x);
+	wait_used(x, &id, &len);
+	ck_assert_uint_eq(len, 513);
+	ck_assert_uint_eq(x->ram[DATA2 + 512], VIRTIO_BLK_S_OK);
+	ck_assert(filled(x->ram + DATA2, 512, 9));
+	fx_free(x);
+}
+END_TEST
+
+START_TEST(out_of_range_requests)
+{
+	struct fx *x = fx_fake(false, 16);
+	unsigned submits = x->fake->submits;
+	uint64_t last = DISK_SIZE / 512;
+
+	ck_assert_uint_eq(run3(x, VIRTIO_BLK_T_IN, last - 1, DATA, 1024, NULL), VIRTIO_BLK_S_IOERR);
+	ck_assert_uint_eq(run3(x, VIRTIO_BLK_T_OUT, last, DATA, 512, NULL), VIRTIO_BLK_S_IOERR);
+	ck_assert_uint_eq(run3(x, VIRTIO_BLK_T_IN, UINT64_MAX, DATA, 512, NULL), VIRTIO_BLK_S_IOERR);
+	ck_assert_uint_eq(run3(x, VIRTIO_BLK_T_IN, UINT64_MAX / 512 + 1, DATA, 512, NULL),
+			  VIRTIO_BLK_S_IOERR);
+	ck_assert_uint_eq(run3(x, VIRTIO_BLK_T_IN, 0, DATA, 100, NULL), VIRTIO_BLK_S_IOERR);
+	ck_assert_uint_eq(x->fake->submits, submits);         /* none reached it */
+	/* The last sector itself is fine, and so is an empty read at the end. */
+	ck_assert_uint_eq(run3(x, VIRTIO_BLK_T_IN, last - 1, DATA, 512, NULL), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(run3(x, VIRTIO_BLK_T_IN, last, DATA, 0, NULL), VIRTIO_BLK_S_OK);
+	fx_free(x);
+}
+END_TEST
+
+START_TEST(read_only_refuses_writes)
+{
+	struct fx *x = fx_fake(true, 16);
+	unsigned submits = x->fake->submits;
+
+	memset(x->fake->disk, 0x5a, 512);
+	fill(x, DATA, 512, 1);
+	ck_assert_uint_eq(run3(x, VIRTIO_BLK_T_OUT, 0, DATA, 512, NULL), VIRTIO_BLK_S_IOERR);
+	ck_assert_uint_eq(x->fake->submits, submits);
+	ck_assert_uint_eq(x->fake->disk[0], 0x5a);
+	ck_assert_uint_eq(run3(x, VIRTIO_BLK_T_IN, 0, DATA, 512, NULL), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(x->ram[DATA], 0x5a);
+	fx_free(x);
+}
+END_TEST
+
+START_TEST(backend_errors)
+{
+	struct fx *x = fx_fake(false, 16);
+
+	x->fake->fail = -EIO;
+	ck_assert_uint_eq(run3(x, VIRTIO_BLK_T_IN, 0, DATA, 512, NULL), VIRTIO_BLK_S_IOERR);
+	x->fake->fail = -ENOSPC;
+	ck_assert_uint_eq(run3(x, VIRTIO_BLK_T_OUT, 0, DATA, 512, NULL), VIRTIO_BLK_S_IOERR);
+	ck_assert_uint_eq(run_flush(x), VIRTIO_BLK_S_IOERR);
+	x->fake->fail = 0;
+	ck_assert_uint_eq(run3(x, VIRTIO_BLK_T_IN, 0, DATA, 512, NULL), VIRTIO_BLK_S_OK);
+	fx_free(x);
+}
+END_TEST
+
+START_TEST(get_id)
+{
+	struct fx *x = fx_fake(false, 16);
+	uint32_t len;
+
+	memset(x->ram + DATA, 0xff, 32);
+	ck_assert_uint_eq(run3(x, VIRTIO_BLK_T_GET_ID, 0, DATA, 20, &len), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(len, 21);
+	ck_assert_mem_eq(x->ram + DATA, "rootfs\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 20);
+	ck_assert_uint_eq(x->ram[DATA + 20], 0xff);           /* never more than 20 */
+	/* A short buffer gets what fits. */
+	memset(x->ram + DATA, 0xff, 32);
+	ck_assert_uint_eq(run3(x, VIRTIO_BLK_T_GET_ID, 0, DATA, 4, &len), VIRTIO_BLK_S_OK);
+	ck_assert_mem_eq(x->ram + DATA, "root\xff", 5);
+	fx_free(x);
+
+	/* A 25-character id is cut to 20, without a terminator. */
+	x = fx_base();
+	x->fake = calloc(1, sizeof(*x->fake));
+	ck_assert_int_eq(blk_init(x->b, &fake_ops, x->fake, DISK_SIZE, false,
+				  "abcdefghijklmnopqrstuvwxy"), 0);
+	fx_wire(x, 16, FEATURES);
+	ck_assert_uint_eq(run3(x, VIRTIO_BLK_T_GET_ID, 0, DATA, 64, &len), VIRTIO_BLK_S_OK);
+	ck_assert_mem_eq(x->ram + DATA, "abcdefghijklmnopqrst", 20);
+	ck_assert_uint_eq(len, 21);
+	fx_free(x);
+}
+END_TEST
+
+START_TEST(unsupported_type)
+{
+	struct fx *x = fx_fake(false, 16);
+
+	ck_assert_uint_eq(run3(x, 11 /* DISCARD */, 0, DATA, 16, NULL), VIRTIO_BLK_S_UNSUPP);
+	ck_assert_uint_eq(run3(x, 2 /* SCSI */, 0, DATA, 16, NULL), VIRTIO_BLK_S_UNSUPP);
+	fx_free(x);
+}
+END_TEST
+
+START_TEST(short_header)
+{
+	struct fx *x = fx_fake(false, 16);
+	struct vdrv_buf b[] = { { HDR, 8, false }, { STATUS, 1, true } };
+	uint32_t id, len;
+
+	vdrv_add(&x->drv, b, 2);
+	kick(x);
+	wait_used(x, &id, &len);
+	ck_assert_uint_eq(status(x), VIRTIO_BLK_S_IOERR);
+	ck_assert_uint_eq(rd(x, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET, 0);
+	fx_free(x);
+}
+END_TEST
+
+START_TEST(no_status_byte)
+{
+	struct fx *x = fx_fake(false, 16);
+	struct vdrv_buf b[] = { { HDR, 16, false }, { DATA, 512, false },
+				{ STATUS, 0, true } };
+
+	put_hdr(x, HDR, VIRTIO_BLK_T_OUT, 0);
+	vdrv_add(&x->drv, b, 3);
+	kick(x);
+	ck_assert_uint_eq(rd(x, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET,
+			  VIRTIO_STATUS_NEEDS_RESET);
+	ck_assert_uint_eq(rd(x, VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_MMIO_INT_CONFIG,
+			  VIRTIO_MMIO_INT_CONFIG);
+	ck_assert_uint_eq(x->fake->submits, 0);
+	fx_free(x);
+}
+END_TEST
+
+START_TEST(malformed_ring_needs_reset)
+{
+	struct fx *x = fx_fake(false, 16);
+
+	vdrv_set_desc(&x->drv, 0, RAM_SIZE - 4, 16, 0, 0);  /* past RAM */
+	vdrv_publish(&x->drv, 0);
+	kick(x);
+	ck_assert_uint_eq(rd(x, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET,
+			  VIRTIO_STATUS_NEEDS_RESET);
+	/* A reset and a fresh start make the device usable again. */
+	wr(x, VIRTIO_MMIO_STATUS, 0);
+	driver_up(x, 16, FEATURES);
+	ck_assert_uint_eq(run3(x, VIRTIO_BLK_T_IN, 0, DATA, 512, NULL), VIRTIO_BLK_S_OK);
+	fx_free(x);
+}
+END_TEST
+
+START_TEST(too_many_segments)
+{
+	struct fx *x = fx_fake(false, 256);
+	struct vdrv_buf b[BLK_SEG_MAX + 3];
+	uint32_t id, len;
+
+	for (unsigned segs = BLK_SEG_MAX; segs <= BLK_SEG_MAX + 1; segs++) {
+		b[0] = (struct vdrv_buf){ HDR, 16, false };
+		for (unsigned i = 0; i < segs; i++)
+			b[1 + i] = (struct vdrv_buf){ DATA + 512 * i, 512, true };
+		b[1 + segs] = (struct vdrv_buf){ STATUS, 1, true };
+		put_hdr(x, HDR, VIRTIO_BLK_T_IN, 0);
+		vdrv_publish(&x->drv, vdrv_chain_indirect(&x->drv, TABLE, b, segs + 2));
+		kick(x);
+		wait_used(x, &id, &len);
+		ck_assert_uint_eq(status(x), segs <= BLK_SEG_MAX ? VIRTIO_BLK_S_OK
+								 : VIRTIO_BLK_S_IOERR);
+	}
+	fx_free(x);
+}
+END_TEST
+
+static unsigned free_reqs(const struct blk *b)
+{
+	unsigned n = 0;
+
+	for (const struct blk_req *r = b->free; r; r = r->next_free)
+		n++;
+	return n;
+}
+
+/* A hostile driver re-publishing the same chain can have more requests in
+ * flight than the queue holds; the device stops popping, then resumes. */
+START_TEST(request_pool_exhaustion)
+{
+	struct fx *x = fx_fake(false, 8);
+	struct vdrv_buf b[] = { { HDR, 16, false }, { STATUS, 1, true } };
+	uint32_t id, len;
+
+	put_hdr(x, HDR, VIRTIO_BLK_T_FLUSH, 0);
+	uint16_t head = vdrv_chain(&x->drv, b, 2);
+	for (unsigned round = 0; round < BLK_QUEUE_SIZE / 8 + 1; round++) {
+		for (unsigned i = 0; i < 8; i++)
+			vdrv_publish(&x->drv, head);
+		kick(x);
+	}
+	ck_assert(x->b->stalled);
+	ck_assert_uint_eq(x->fake->npending, BLK_QUEUE_SIZE);
+	ck_assert_uint_eq(vdrv_used_idx(&x->drv), 0);
+	blk_poll(x->b);                     /* completes 256, pops the last 8 */
+	ck_assert(!x->b->stalled);
+	ck_assert_uint_eq(x->fake->npending, 8);
+	blk_poll(x->b);
+	ck_assert_uint_eq(vdrv_used_idx(&x->drv), BLK_QUEUE_SIZE + 8);
+	while (vdrv_get_used(&x->drv, &id, &len))
+		ck_assert_uint_eq(id, head);
+	ck_assert_uint_eq(free_reqs(x->b), BLK_QUEUE_SIZE);
+	fx_free(x);
+}
+END_TEST
+
+/* Reset with requests in flight: they are waited for, and dropped. */
+START_TEST(reset_drops_inflight)
+{
+	struct fx *x = fx_fake(false, 16);
+	struct vdrv_buf b[] = { { HDR, 16, false }, { DATA, 512, true }, { STATUS, 1, true } };
+
+	put_hdr(x, HDR, VIRTIO_BLK_T_IN, 0);
+	vdrv_add(&x->drv, b, 3);
+	vdrv_add(&x->drv, b, 3);
+	kick(x);
+	ck_assert_uint_eq(x->fake->npending, 2);
+	wr(x, VIRTIO_MMIO_STATUS, 0);
+	ck_assert_uint_eq(x->fake->npending, 0);
+	ck_assert_uint_eq(vdrv_used_idx(&x->drv), 0);
+	ck_assert_uint_eq(free_reqs(x->b), BLK_QUEUE_SIZE);
+	fx_free(x);
+}
+END_TEST
+
+/* ---- Tests against a real image on io_uring ---- */
+
+static void check_image_io(struct fx *x)
+{
+	uint32_t len;
+
+	/* Reads see the image: sector s is full of byte s. */
+	ck_assert_uint_eq(run3(x, VIRTIO_BLK_T_IN, 7, DATA, 1024, &len), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(len, 1025);
+	ck_assert_uint_eq(x->ram[DATA], 7);
+	ck_assert_uint_eq(x->ram[DATA + 1023], 8);
+	/* Aligned buffers (O_DIRECT when the file system allows it). */
+	fill(x, DATA, 4096, 11);
+	ck_assert_uint_eq(run3(x, VIRTIO_BLK_T_OUT, 8, DATA, 4096, NULL), VIRTIO_BLK_S_OK);
+	/* Unaligned ones (always buffered). */
+	fill(x, DATA2 + 3, 1536, 13);
+	ck_assert_uint_eq(run3(x, VIRTIO_BLK_T_OUT, 17, DATA2 + 3, 1536, NULL), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(run_flush(x), VIRTIO_BLK_S_OK);
+	memset(x->ram + DATA, 0, 8192);
+	ck_assert_uint_eq(run3(x, VIRTIO_BLK_T_IN, 8, DATA + 1, 4096, NULL), VIRTIO_BLK_S_OK);
+	ck_assert(filled(x->ram + DATA + 1, 4096, 11));
+	ck_assert_uint_eq(run3(x, VIRTIO_BLK_T_IN, 17, DATA + 4096, 1536, NULL), VIRTIO_BLK_S_OK);
+	ck_assert(filled(x->ram + DATA + 4096, 1536, 13));
+
+	/* And the file itself holds the data. */
+	uint8_t buf[1536];
+	int fd = open(x->path, O_RDONLY);
+	ck_assert_int_eq(pread(fd, buf, 1536, 17 * 512), 1536);
+	ck_assert(filled(buf, 1536, 13));
+	close(fd);
+	/* Beyond the end, on the real backend too. */
+	ck_assert_uint_eq(run3(x, VIRTIO_BLK_T_IN, DISK_SIZE / 512, DATA, 512, NULL),
+			  VIRTIO_BLK_S_IOERR);
+}
+
+START_TEST(image_read_write)
+{
+	struct fx *x = fx_image(false);
+
+	check_image_io(x);
+	fx_free(x);
+}
+END_TEST
+
+/* tmpfs refuses O_DIRECT on older kernels (everything goes buffered) and
+ * accepts it on newer ones; either way the data must be right. */
+START_TEST(image_on_tmpfs)
+{
+	struct stat st;
+
+	if (stat("/dev/shm", &st) < 0 || !S_ISDIR(st.st_mode))
+		return;
+	struct fx *x = fx_image_in("/dev/shm", false);
+	check_image_io(x);
+	fx_free(x);
+}
+END_TEST
+
+/* A file system that takes O_DIRECT at open but refuses the request: the
+ * request is retried buffered, and direct I/O is not tried again. */
+START_TEST(image_direct_refused)
+{
+	struct fx *x = fx_image(false);
+
+	if (x->b->image.dfd >= 0) {
+		/* Lie about the alignment so a request the kernel will refuse
+		 * (data split into segments that are not sector multiples)
+		 * goes direct. */
+		struct vdrv_buf b[] = { { HDR, 16, false }, { DATA2 + 3, 100, false },
+					{ DATA2 + 1003, 412, false }, { STATUS, 1, true } };
+		uint32_t id, len;
+		x->b->image.mem_align = x->b->image.off_align = 1;
+		fill(x, DATA2 + 3, 512, 5);
+		memmove(x->ram + DATA2 + 1003, x->ram + DATA2 + 103, 412);
+		put_hdr(x, HDR, VIRTIO_BLK_T_OUT, 2);
+		vdrv_add(&x->drv, b, 4);
+		kick(x);
+		wait_used(x, &id, &len);
+		ck_assert_uint_eq(status(x), VIRTIO_BLK_S_OK);
+		ck_assert(x->b->image.direct_refused);
+		ck_assert_uint_eq(run3(x, VIRTIO_BLK_T_IN, 2, DATA + 1, 512, NULL), VIRTIO_BLK_S_OK);
+		ck_assert(filled(x->ram + DATA + 1, 512, 5));
+	}
+	fx_free(x);
+}
+END_TEST
+
+START_TEST(image_read_only)
+{
+	struct fx *x = fx_image(true);
+
+	wr(x, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	ck_assert(rd(x, VIRTIO_MMIO_DEVICE_FEATURES) & VIRTIO_BIT(VIRTIO_BLK_F_RO));
+	fill(x, DATA, 512, 1);
+	ck_assert_uint_eq(run3(x, VIRTIO_BLK_T_OUT, 3, DATA, 512, NULL), VIRTIO_BLK_S_IOERR);
+	ck_assert_uint_eq(run3(x, VIRTIO_BLK_T_IN, 3, DATA, 512, NULL), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(x->ram[DATA + 100], 3);
+	ck_assert_uint_eq(run_flush(x), VIRTIO_BLK_S_OK);
+	fx_free(x);
+}
+END_TEST
+
+START_TEST(image_locking)
+{
+	struct fx *x = fx_image(false);
+	struct blk *b2 = calloc(1, sizeof(*b2));
+	char err[256], want[64];
+
+	ck_assert_int_eq(blk_open(b2, x->path, false, "second", err, sizeof(err)), -EBUSY);
+	snprintf(want, sizeof(want), "(pid %d)", (int)getpid());
+	ck_assert_msg(strstr(err, "drive second: image ") && strstr(err, "is locked by another process") &&
+		      strstr(err, want), "message: %s", err);
+	/* A reader must wait for the writer too. */
+	ck_assert_int_eq(blk_open(b2, x->path, true, "second", err, sizeof(err)), -EBUSY);
+	fx_free(x);
+
+	/* Readers share. */
+	x = fx_image(true);
+	ck_assert_int_eq(blk_open(b2, x->path, true, "second", err, sizeof(err)), 0);
+	blk_release(b2);
+	ck_assert_int_eq(blk_open(b2, x->path, false, "second", err, sizeof(err)), -EBUSY);
+	fx_free(x);
+	free(b2);
+}
+END_TEST
+
+START_TEST(image_open_errors)
+{
+	struct blk *b = calloc(1, sizeof(*b));
+	char path[256], err[256];
+
+	ck_assert_int_eq(blk_open(b, "/nonexistent/mote.img", false, "rootfs", err, sizeof(err)),
+			 -ENOENT);
+	ck_assert_msg(strstr(err, "drive rootfs: image /nonexistent/mote.img: No such file"),
+		      "message: %s", err);
+	ck_assert_int_eq(blk_open(b, "/", true, "rootfs", err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, "not a regular file or block device"), "message: %s", err);
+
+	make_image(path, sizeof(path), tmpdir(), 4096);
+	ck_assert_int_eq(truncate(path, 4096 + 100), 0);
+	ck_assert_int_eq(blk_open(b, path, false, "rootfs", err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, "size 4196 is not a multiple of 512"), "message: %s", err);
+	/* Nothing stays locked after a failed open. */
+	ck_assert_int_eq(truncate(path, 4096), 0);
+	ck_assert_int_eq(blk_open(b, path, false, "rootfs", err, sizeof(err)), 0);
+	ck_assert_uint_eq(b->sectors, 8);
+	blk_release(b);
+	if (geteuid() != 0) {
+		chmod(path, 0);
+		ck_assert_int_eq(blk_open(b, path, true, "rootfs", err, sizeof(err)), -EACCES);
+	}
+	unlink(path);
+	free(b);
+}
+END_TEST
+
+/* The image shrinks under us: the read comes back short, the rest is
+ * retried, hits end of file, and the guest gets IOERR, never OK. */
+START_TEST(image_shrinks)
+{
+	struct fx *x = fx_image(false);
+
+	ck_assert_int_eq(truncate(x->path, 4 * 512 + 100), 0);
+	ck_assert_uint_eq(run3(x, VIRTIO_BLK_T_IN, 0, DATA2 + 1, 8 * 512, NULL), VIRTIO_BLK_S_IOERR);
+	ck_assert_uint_eq(x->ram[DATA2 + 1 + 3 * 512], 3);   /* the part that existed */
+	ck_assert_uint_eq(run3(x, VIRTIO_BLK_T_IN, 1, DATA2, 512, NULL), VIRTIO_BLK_S_OK);
+	fx_free(x);
+}
+END_TEST
+
+/* A flush waits for the writes submitted before it. */
+START_TEST(image_flush_after_writes)
+{
+	struct fx *x = fx_image(false);
+	struct vdrv_buf w[] = { { HDR, 16, false }, { DATA, 4096, false }, { STATUS, 1, true } };
+	struct vdrv_buf f[] = { { HDR + 16, 16, false }, { STATUS + 1, 1, true } };
+	uint32_t id, len;
+
+	put_hdr(x, HDR, VIRTIO_BLK_T_OUT, 0);
+	put_hdr(x, HDR + 16, VIRTIO_BLK_T_FLUSH, 0);
+	fill(x, DATA, 4096, 21);
+	uint16_t wh = vdrv_add(&x->drv, w, 3);
+	uint16_t fh = vdrv_add(&x->drv, f, 2);
+	kick(x);
+	ck_assert_ptr_nonnull(x->b->image.parked);            /* held back */
+	ck_assert_uint_eq(x->b->image.writes_inflight, 1);
+	wait_used(x, &id, &len);
+	ck_assert_uint_eq(id, wh);
+	wait_used(x, &id, &len);
+	ck_assert_uint_eq(id, fh);
+	ck_assert_uint_eq(x->ram[STATUS], VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(x->ram[STATUS + 1], VIRTIO_BLK_S_OK);
+	ck_assert_ptr_null(x->b->image.parked);
+	ck_assert_uint_eq(x->b->image.inflight, 0);
+	fx_free(x);
+}
+END_TEST
+
+/* Many requests in one notification go out as one batch. */
+START_TEST(image_batch)
+{
+	struct fx *x = fx_image(false);
+	uint32_t id, len;
+	unsigned n = 32;
+
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t hdr = HDR + 32 * i, st = STATUS + i;
+		struct vdrv_buf b[] = { { hdr, 16, false }, { DATA + 512 * i, 512, true }, { st, 1, true } };
+		put_hdr(x, hdr, VIRTIO_BLK_T_IN, i);
+		vdrv_add(&x->drv, b, 3);
+	}
+	kick(x);
+	for (unsigned i = 0; i < n; i++)
+		wait_used(x, &id, &len);
+	for (unsigned i = 0; i < n; i++) {
+		ck_assert_uint_eq(x->ram[STATUS + i], VIRTIO_BLK_S_OK);
+		ck_assert_uint_eq(x->ram[DATA + 512 * i + 17], i);
+	}
+	fx_free(x);
+}
+END_TEST
+
+/* ---- The real event loop, on its own thread ---- */
+
+static void *loop_thread(void *arg)
+{
+	struct evloop *l = arg;
+
+	return (void *)(intptr_t)evloop_run(l);
+}
+
+START_TEST(image_through_evloop)
+{
+	struct fx *x = fx_image(false);
+	struct vdrv_buf b[] = { { HDR, 16, false }, { DATA, 2048, true }, { STATUS, 1, true } };
+	struct pollfd p = { .fd = x->irq.fd, .events = POLLIN };
+	pthread_t th;
+	uint32_t id, len;
+	uint64_t v;
+
+	ck_assert_int_eq(read(x->irq.fd, &v, sizeof(v)) < 0, 1);   /* no edge yet */
+	ck_assert_int_eq(pthread_create(&th, NULL, loop_thread, &x->loop), 0);
+	put_hdr(x, HDR, VIRTIO_BLK_T_IN, 20);
+	x->ram[STATUS] = 0xee;
+	uint16_t head = vdrv_add(&x->drv, b, 3);
+	wr(x, VIRTIO_MMIO_QUEUE_NOTIFY, 0);          /* a vCPU's write */
+	ck_assert_int_eq(poll(&p, 1, 10000), 1);      /* the used-buffer interrupt */
+	ck_assert_uint_eq(rd(x, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_VRING);
+	wr(x, VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_VRING);
+	evloop_stop(&x->loop);
+	ck_assert_int_eq(pthread_join(th, NULL), 0);
+	ck_assert(vdrv_get_used(&x->drv, &id, &len));
+	ck_assert_uint_eq(id, head);
+	ck_assert_uint_eq(len, 2049);
+	ck_assert_uint_eq(x->ram[STATUS], VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(x->ram[DATA + 2047], 23);
+	fx_free(x);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("blk");
+	TCase *fake = tcase_create("fake-backend");
+	TCase *img = tcase_create("image");
+
+	tcase_add_test(fake, config_and_features);
+	tcase_add_test(fake, write_then_read);
+	tcase_add_test(fake, any_layout);
+	tcase_add_test(fake, out_of_range_requests);
+	tcase_add_test(fake, read_only_refuses_writes);
+	tcase_add_test(fake, backend_errors);
+	tcase_add_test(fake, get_id);
+	tcase_add_test(fake, unsupported_type);
+	tcase_add_test(fake, short_header);
+	tcase_add_test(fake, no_status_byte);
+	tcase_add_test(fake, malformed_ring_needs_reset);
+	tcase_add_test(fake, too_many_segments);
+	tcase_add_test(fake, request_pool_exhaustion);
+	tcase_add_test(fake, reset_drops_inflight);
+	tcase_add_test(img, image_read_write);
+	tcase_add_test(img, image_on_tmpfs);
+	tcase_add_test(img, image_direct_refused);
+	tcase_add_test(img, image_read_only);
+	tcase_add_test(img, image_locking);
+	tcase_add_test(img, image_open_errors);
+	tcase_add_test(img, image_shrinks);
+	tcase_add_test(img, image_flush_after_writes);
+	tcase_add_test(img, image_batch);
+	tcase_add_test(img, image_through_evloop);
+	tcase_set_timeout(img, 60);
+	suite_add_tcase(s, fake);
+	suite_add_tcase(s, img);
+
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
