@@ -88,8 +88,10 @@ static void put_init_args(FILE *f, const struct vm_config *c, const char *init)
 	fputs(" --", f);
 	if (*rest)
 		fprintf(f, " %.*s", trimmed_len(rest), rest);
+	/* Linux's parser keeps a double-quoted word whole and strips the quotes,
+	 * so a job argument with blanks reaches init as one argument. */
 	for (char **a = c->job_argv; a && *a; a++)
-		fprintf(f, " %s", *a);
+		fprintf(f, strpbrk(*a, " \t") ? " \"%s\"" : " %s", *a);
 }
 
 char *config_kernel_cmdline_with(const struct vm_config *c, const char *extra)

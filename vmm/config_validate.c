@@ -297,16 +297,16 @@ static int check_outputs(struct vctx *v)
 	return 0;
 }
 
-/* What the kernel command line cannot carry: it splits at blanks, treats
- * double quotes specially and has no escapes. */
+/* What the kernel command line cannot carry: it has no escapes, so no
+ * double quote and no line break; blanks are carried by quoting the word
+ * (config_cmdline.c). */
 static const char *arg_problem(const char *a)
 {
 	if (*a == '\0')
 		return "empty";
 	for (; *a; a++) {
-		if (*a == ' ' || *a == '\t' || *a == '\n' || *a == '\r' ||
-		    *a == '\v' || *a == '\f')
-			return "contains whitespace";
+		if (*a == '\n' || *a == '\r' || *a == '\v' || *a == '\f')
+			return "contains a line break";
 		if (*a == '"')
 			return "contains a double quote";
 		if ((unsigned char)*a < 0x20 || *a == 0x7f)
@@ -323,6 +323,13 @@ static int check_cmdline(struct vctx *v)
 
 	for (char **a = c->job_argv; a && *a; a++) {
 		const char *why = arg_problem(*a);
+		if (why && strpbrk(*a, "\n\r\v\f")) {
+			/* Not echoed: the message must stay one line. */
+			snprintf(v->err, v->errlen, "job argument %td: %s; "
+				 "the kernel command line cannot carry it",
+				 a - c->job_argv + 1, why);
+			return -EINVAL;
+		}
 		if (why) {
 			snprintf(v->err, v->errlen, "job argument '%s': %s; "
 				 "the kernel command line cannot carry it", *a, why);

@@ -105,8 +105,8 @@ static const struct bad_flags bad[] = {
 	  "mote: --tap 'tap0': already used by interface 'eth0'" },
 	{ { RUN, "--tap", "a-name-far-too-long" }, "mote: --tap 'a-name-far-too-long': not a "
 	  "network interface name (1..15 characters, no '/')" },
-	{ { RUN, "--", "echo", "a b" },
-	  "mote: job argument 'a b': contains whitespace; the kernel command line cannot carry it" },
+	{ { RUN, "--", "echo", "a\nb" },
+	  "mote: job argument 2: contains a line break; the kernel command line cannot carry it" },
 	{ { RUN, "--", "say\"hi" },
 	  "mote: job argument 'say\"hi': contains a double quote; the kernel command line "
 	  "cannot carry it" },

@@ -367,6 +367,9 @@ static const struct cmdline_case cmdlines[] = {
 	  "xroot=1 rootwait console=ttyS0 root=/dev/vda rw" },
 	{ "quiet", NULL, { "/bin/sh", "-c", "ls", NULL }, NULL,
 	  "quiet console=ttyS0 -- /bin/sh -c ls" },
+	/* A job argument with blanks is quoted so init gets it whole. */
+	{ "quiet", NULL, { "sh", "-c", "exit 42", NULL }, NULL,
+	  "quiet console=ttyS0 -- sh -c \"exit 42\"" },
 	/* Parameters after the line's own "--" are init's, not the kernel's. */
 	{ "quiet -- console=x", NULL, { "y", NULL }, NULL,
 	  "quiet console=ttyS0 -- console=x y" },

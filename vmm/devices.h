@@ -1,0 +1,26 @@
+/*
+ * The device manager: creates mote's devices for a VM, places them on the
+ * buses, and wires their interrupt lines (KVM_IRQFD) and queue
+ * notifications (KVM_IOEVENTFD). The only code that joins devices to KVM.
+ */
+#ifndef MOTE_DEVICES_H
+#define MOTE_DEVICES_H
+
+#include <stddef.h>
+
+struct vm;
+struct acpi_dev;
+
+/* Create every device the config asks for. -errno with one line in err. */
+int devices_create(struct vm *vm, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+/* Describe the devices for the DSDT; returns how many were written. */
+size_t devices_acpi(const struct vm *vm, struct acpi_dev *out, size_t max);
+/* Called once vCPUs are about to run: start device I/O on the event loop. */
+int devices_start(struct vm *vm) __attribute__((warn_unused_result));
+/* Undo devices_create; safe on a partial setup. */
+void devices_release(struct vm *vm);
+/* Restore the host terminal; safe to call more than once. */
+void devices_restore_tty(struct vm *vm);
+
+#endif

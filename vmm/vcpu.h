@@ -1,0 +1,51 @@
+/*
+ * vCPUs: one KVM vCPU and one thread each. The thread runs KVM_RUN and turns
+ * each exit into one bus access; anything it cannot handle stops the VM
+ * with the exit's reason.
+ */
+#ifndef MOTE_VCPU_H
+#define MOTE_VCPU_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct vm;
+struct kvm_run;
+struct linux_entry;
+
+struct vcpu {
+	struct vm *vm;
+	unsigned id;           /* also its APIC ID */
+	int fd;
+	struct kvm_run *run;
+	size_t run_size;
+	pthread_t thread;
+	bool started;
+};
+
+/* Create vCPU id of vm and set up its CPUID, MSRs, FPU and LAPIC. */
+int vcpu_init(struct vcpu *c, struct vm *vm, unsigned id)
+	__attribute__((warn_unused_result));
+/* Put the boot processor at the kernel's 64-bit entry point. */
+int vcpu_set_boot_state(struct vcpu *c, const struct linux_entry *e)
+	__attribute__((warn_unused_result));
+/* Start the vCPU's thread. */
+int vcpu_start(struct vcpu *c) __attribute__((warn_unused_result));
+/* Make a running vCPU leave KVM_RUN and its loop; returns at once. */
+void vcpu_kick(struct vcpu *c);
+/* Wait for the thread to leave its loop (after vcpu_kick). */
+void vcpu_join(struct vcpu *c);
+/* Log the vCPU's main registers (debug aid; the thread must be stopped). */
+void vcpu_dump(struct vcpu *c);
+/* Join if needed and release everything. */
+void vcpu_release(struct vcpu *c);
+
+/* The signal used to kick vCPU threads out of KVM_RUN. */
+#define VCPU_KICK_SIGNAL SIGUSR1
+
+/* x86 specifics, in vmm/x86_cpu.c. */
+int x86_cpu_setup(struct vcpu *c, unsigned ncpus);
+int x86_cpu_boot_regs(struct vcpu *c, const struct linux_entry *e);
+
+#endif

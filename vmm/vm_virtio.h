@@ -1,0 +1,36 @@
+/*
+ * The virtio part of the device manager: one virtio-mmio transport per
+ * drive (and later per network interface), placed at LAYOUT_VIRTIO_MMIO,
+ * with its interrupt line wired by irqfd and its queue notifications by
+ * ioeventfd, and described to the guest in the DSDT.
+ */
+#ifndef MOTE_VM_VIRTIO_H
+#define MOTE_VM_VIRTIO_H
+
+#include <stddef.h>
+
+struct vm;
+struct acpi_dev;
+struct irq_line;
+struct virtio_slot;
+
+#define VM_VIRTIO_MAX 16
+
+struct vm_virtio {
+	struct virtio_slot *slots;   /* one per device, owned here */
+	size_t n;
+};
+
+/* Create a device per configured drive. -errno with one line in err. */
+int vm_virtio_create(struct vm_virtio *v, struct vm *vm, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+/* DSDT entries; returns how many were written (at most max). */
+size_t vm_virtio_acpi(const struct vm_virtio *v, struct acpi_dev *out, size_t max);
+/* Register queue notifications on the event loop. */
+int vm_virtio_start(struct vm_virtio *v, struct vm *vm) __attribute__((warn_unused_result));
+void vm_virtio_release(struct vm_virtio *v);
+
+/* KVM_IRQFD for one interrupt line (vmm/devices.c). */
+int devices_wire_irq(struct vm *vm, struct irq_line *l) __attribute__((warn_unused_result));
+
+#endif
