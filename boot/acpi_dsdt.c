@@ -13,6 +13,7 @@
  *   Name (_S5, Package () { S5, S5, 0, 0 })
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -47,10 +48,13 @@ static void put(struct crs *c, uint64_t v, unsigned len)
 		c->b[c->n++] = (uint8_t)(v >> (8 * i));
 }
 
-/* ISA IRQs fit the short IRQ descriptor; any GSI fits Interrupt(). */
-static void crs_irq(struct crs *c, uint32_t irq)
+/*
+ * The short IRQNoFlags descriptor suits ISA devices (IRQ < 16); Interrupt()
+ * takes any GSI and is what virtio-mmio devices use.
+ */
+static void crs_irq(struct crs *c, uint32_t irq, bool isa)
 {
-	if (irq < 16) {
+	if (isa && irq < 16) {
 		put(c, RES_IRQ_NOFLAGS, 1);
 		put(c, 1U << irq, 2);
 		return;
@@ -79,7 +83,7 @@ static void uart_device(struct aml *a, const struct acpi_dev *d, unsigned idx)
 	put(&crs, d->base, 2);  /* maximum */
 	put(&crs, 1, 1);        /* alignment */
 	put(&crs, d->len, 1);
-	crs_irq(&crs, d->irq);
+	crs_irq(&crs, d->irq, true);
 	crs_end(&crs);
 
 	snprintf(name, sizeof(name), "COM%u", idx + 1);
@@ -102,7 +106,7 @@ static void virtio_device(struct aml *a, const struct acpi_dev *d, unsigned idx)
 	put(&crs, MEM_READWRITE, 1);
 	put(&crs, d->base, 4);
 	put(&crs, d->len, 4);
-	crs_irq(&crs, d->irq);
+	crs_irq(&crs, d->irq, false);
 	crs_end(&crs);
 
 	snprintf(name, sizeof(name), "VR%02X", idx);

@@ -135,28 +135,34 @@ static int hexval(char c)
 	return -1;
 }
 
-/* Three letters in 5 bits each, then four hex digits, stored big-endian. */
-void aml_eisaid(struct aml *a, const char *id)
+/* Three letters in 5 bits each, then four hex digits. 0 if malformed. */
+static uint32_t eisaid_value(const char *id)
 {
 	uint32_t v = 0;
 
-	if (strlen(id) != 7) {
-		fail(a, -EINVAL);
-		return;
-	}
+	if (strlen(id) != 7)
+		return 0;
 	for (int i = 0; i < 3; i++) {
-		if (id[i] < 'A' || id[i] > 'Z') {
-			fail(a, -EINVAL);
-			return;
-		}
+		if (id[i] < 'A' || id[i] > 'Z')
+			return 0;
 		v = v << 5 | (uint32_t)(id[i] - '@');
 	}
 	for (int i = 3; i < 7; i++) {
-		if (hexval(id[i]) < 0) {
-			fail(a, -EINVAL);
-			return;
-		}
+		if (hexval(id[i]) < 0)
+			return 0;
 		v = v << 4 | (uint32_t)hexval(id[i]);
+	}
+	return v;
+}
+
+/* The compressed id is stored big-endian in the 32-bit integer. */
+void aml_eisaid(struct aml *a, const char *id)
+{
+	uint32_t v = eisaid_value(id);
+
+	if (!v) {
+		fail(a, -EINVAL);
+		return;
 	}
 	aml_integer(a, __builtin_bswap32(v));
 }

@@ -142,15 +142,17 @@ static int load_initrd(struct linux_ctx *c)
 	const char *path = c->cfg->initrd_path;
 	uint64_t size;
 	void *dst;
-	int fd, ret;
+	int fd, ret = 0;
 
 	if (!path)
 		return 0;
 	fd = open_sized(path, &size);
 	if (fd < 0)
 		return linux_fail(c, fd, "initrd %s: %s", path, strerror(-fd));
-	ret = size ? place_initrd(c, size) : 0;
-	if (ret || !size)
+	if (size == 0)
+		goto out;  /* an empty initrd is no initrd */
+	ret = place_initrd(c, size);
+	if (ret)
 		goto out;
 	dst = gmem_ptr(c->mem, c->initrd_gpa, size);
 	ret = dst ? linux_pread_full(fd, dst, size, 0) : -EFAULT;

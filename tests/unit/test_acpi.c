@@ -33,6 +33,7 @@ struct found_dev {
 	int64_t uid;
 	uint64_t io_base, io_len, mem_base, mem_len;
 	int irq;
+	int ext_irq;            /* described with Interrupt(), not IRQNoFlags */
 };
 
 struct dsdt_info {
@@ -302,6 +303,7 @@ static void resources(const uint8_t *p, size_t n, struct found_dev *d)
 			ck_assert_uint_eq(p[4], 1);
 			ck_assert_uint_eq(p[3] & 0x0f, 0x03);  /* consumer, edge, high, excl */
 			d->irq = le(p + 5, 4);
+			d->ext_irq = 1;
 		} else {
 			ck_abort_msg("unexpected resource 0x%02x", *p);
 		}
@@ -430,6 +432,7 @@ START_TEST(dsdt_describes_each_device)
 	ck_assert_uint_eq(d->io_base, PORT_COM1);
 	ck_assert_uint_eq(d->io_len, 8);
 	ck_assert_int_eq(d->irq, IRQ_COM1);
+	ck_assert_int_eq(d->ext_irq, 0);
 	for (unsigned i = 1; i < 16; i++) {
 		snprintf(name, sizeof(name), "VR%02X", i - 1);
 		d = dev_named(&info, name);
@@ -438,6 +441,7 @@ START_TEST(dsdt_describes_each_device)
 		ck_assert_uint_eq(d->mem_base, devs[i].base);
 		ck_assert_uint_eq(d->mem_len, 0x200);
 		ck_assert_int_eq(d->irq, devs[i].irq);
+		ck_assert_int_eq(d->ext_irq, 1);
 	}
 	ck_assert_uint_eq(info.s5_n, 4);
 	ck_assert_int_eq(info.s5[0], ACPI_S5_SLP_TYP);
