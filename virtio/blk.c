@@ -63,12 +63,10 @@ int blk_init(struct blk *b, const struct blk_backend_ops *ops, void *be, uint64_
 	return 0;
 }
 
-int blk_open(struct blk *b, const char *path, bool read_only, const char *id,
-	     char *err, size_t errlen)
+/* The rest of blk_open once blk_io_open* returned e (with why). */
+static int use_image(struct blk *b, int e, const char *why, bool read_only, const char *id,
+		     char *err, size_t errlen)
 {
-	char why[512];
-	int e = blk_io_open(&b->image, path, read_only, BLK_QUEUE_SIZE, why, sizeof(why));
-
 	if (e) {
 		snprintf(err, errlen, "drive %s: %s", id, why);
 		return e;
@@ -81,6 +79,25 @@ int blk_open(struct blk *b, const char *path, bool read_only, const char *id,
 	}
 	b->own_image = true;
 	return 0;
+}
+
+int blk_open(struct blk *b, const char *path, bool read_only, const char *id,
+	     char *err, size_t errlen)
+{
+	char why[512];
+	int e = blk_io_open(&b->image, path, read_only, BLK_QUEUE_SIZE, why, sizeof(why));
+
+	return use_image(b, e, why, read_only, id, err, errlen);
+}
+
+int blk_open_ephemeral(struct blk *b, const char *path, const char *dir, const char *id,
+		       char *err, size_t errlen)
+{
+	char why[512];
+	int e = blk_io_open_ephemeral(&b->image, path, dir, BLK_QUEUE_SIZE, why, sizeof(why));
+
+	/* Writable as far as the guest knows. */
+	return use_image(b, e, why, false, id, err, errlen);
 }
 
 void blk_release(struct blk *b)

@@ -109,6 +109,16 @@ int blk_open(struct blk *b, const char *path, bool read_only, const char *id,
 	     char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 
+/*
+ * The same for an ephemeral drive: the image is opened read-only and
+ * shared, the guest sees a writable disk whose writes go to a private
+ * copy-on-write store in directory dir (blk_cow_default_dir() unless the
+ * user chose), dropped by blk_release() or when the process ends.
+ */
+int blk_open_ephemeral(struct blk *b, const char *path, const char *dir, const char *id,
+		       char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+
 /* Set b up over any backend (tests use a fake): size in bytes, a multiple
  * of 512. Returns 0, -EINVAL or -ENOMEM. */
 int blk_init(struct blk *b, const struct blk_backend_ops *ops, void *be, uint64_t size,

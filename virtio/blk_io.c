@@ -44,11 +44,13 @@ static long lock_holder(int fd)
 	return pid;
 }
 
-static int lock_image(struct blk_io *io, const char *path, char *err, size_t errlen)
+static int lock_image(struct blk_io *io, const char *path, bool writable,
+		      char *err, size_t errlen)
 {
 	/* flock locks belong to the open file description, so a second
-	 * open, even in this process, conflicts: one writer, or readers. */
-	if (flock(io->fd, (io->read_only ? LOCK_SH : LOCK_EX) | LOCK_NB) == 0)
+	 * open, even in this process, conflicts: one writer, or readers
+	 * (ephemeral drives among them). */
+	if (flock(io->fd, (writable ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0)
 		return 0;
 	int e = errno;
 	if (e != EWOULDBLOCK) {
@@ -151,16 +153,20 @@ static int setup_ring(struct blk_io *io, unsigned depth, char *err, size_t errle
 	return e;
 }
 
-int blk_io_open(struct blk_io *io, const char *path, bool read_only, unsigned depth,
-		char *err, size_t errlen)
+static void init_io(struct blk_io *io)
 {
-	int flags = (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+	memset(io, 0, sizeof(*io));
+	io->fd = io->dfd = io->efd = io->cow.fd = -1;
+	io->parked_tail = &io->parked;
+}
+
+/* Open, size and lock the image, and set up the ring; closes io on
+ * failure. */
+static int open_image(struct blk_io *io, const char *path, int flags, unsigned depth,
+		      char *err, size_t errlen)
+{
 	int e;
 
-	memset(io, 0, sizeof(*io));
-	io->fd = io->dfd = io->efd = -1;
-	io->read_only = read_only;
-	io->parked_tail = &io->parked;
 	io->fd = open(path, flags);
 	if (io->fd < 0) {
 		e = -errno;
@@ -169,15 +175,39 @@ int blk_io_open(struct blk_io *io, const char *path, bool read_only, unsigned de
 	}
 	e = check_image(io, path, err, errlen);
 	if (!e)
-		e = lock_image(io, path, err, errlen);
+		e = lock_image(io, path, (flags & O_ACCMODE) == O_RDWR, err, errlen);
 	if (!e)
 		e = setup_ring(io, depth, err, errlen);
-	if (e) {
+	if (e)
 		blk_io_close(io);
+	return e;
+}
+
+int blk_io_open(struct blk_io *io, const char *path, bool read_only, unsigned depth,
+		char *err, size_t errlen)
+{
+	int flags = (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+
+	init_io(io);
+	io->read_only = read_only;
+	int e = open_image(io, path, flags, depth, err, errlen);
+	if (!e)
+		setup_direct(io, path, flags);
+	return e;
+}
+
+int blk_io_open_ephemeral(struct blk_io *io, const char *path, const char *dir,
+			  unsigned depth, char *err, size_t errlen)
+{
+	init_io(io);
+	io->ephemeral = true;
+	int e = open_image(io, path, O_RDONLY | O_CLOEXEC, depth, err, errlen);
+	if (e)
 		return e;
-	}
-	setup_direct(io, path, flags);
-	return 0;
+	e = blk_cow_open(&io->cow, dir, io->size, err, errlen);
+	if (e)
+		blk_io_close(io);
+	return e;
 }
 
 /* ---- Submission ---- */
@@ -191,6 +221,65 @@ static bool use_direct(const struct blk_io *io, const struct blk_io_req *r)
 		    r->iov[i].iov_len % io->off_align)
 			return false;
 	return true;
+}
+
+static uint64_t iov_total(const struct blk_io_req *r)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < r->iovcnt; i++)
+		n += r->iov[i].iov_len;
+	return n;
+}
+
+/* Limit r's iov to its first len bytes (0 < len < the total) until
+ * uncut_iov(): the kernel then reads one run only. */
+static void cut_iov(struct blk_io_req *r, uint64_t len)
+{
+	unsigned i = 0;
+
+	while (len > r->iov[i].iov_len)
+		len -= r->iov[i++].iov_len;
+	r->full_iovcnt = r->iovcnt;
+	r->cut = r->iov[i].iov_len - len;
+	r->iov[i].iov_len = len;
+	r->iovcnt = i + 1;
+}
+
+static void uncut_iov(struct blk_io_req *r)
+{
+	if (!r->full_iovcnt)
+		return;
+	r->iov[r->iovcnt - 1].iov_len += r->cut;
+	r->iovcnt = r->full_iovcnt;
+	r->full_iovcnt = 0;
+}
+
+/* An ephemeral drive's descriptor for r: reads take the next run from
+ * the store or the base; writes and flushes go to the store. */
+static int ephemeral_fd(struct blk_io *io, struct blk_io_req *r)
+{
+	uint64_t left = iov_total(r);
+	bool in_store;
+
+	if (r->op != BLK_IO_READ)
+		return io->cow.fd;
+	uint64_t run = blk_cow_run(&io->cow, r->offset, left, &in_store);
+	if (run && run < left)
+		cut_iov(r, run);
+	return in_store ? io->cow.fd : io->fd;
+}
+
+static int pick_fd(struct blk_io *io, struct blk_io_req *r)
+{
+	if (io->ephemeral) {
+		r->direct = false;
+		return ephemeral_fd(io, r);
+	}
+	/* Flushes take fd: fdatasync covers the file whichever descriptor
+	 * wrote. */
+	r->direct = r->op != BLK_IO_FLUSH && use_direct(io, r);
+	return r->direct ? io->dfd : io->fd;
 }
 
 static struct io_uring_sqe *get_sqe(struct blk_io *io)
@@ -211,8 +300,7 @@ static int queue_sqe(struct blk_io *io, struct blk_io_req *r)
 
 	if (!sqe)
 		return -EBUSY;
-	r->direct = r->op != BLK_IO_FLUSH && use_direct(io, r);
-	int fd = r->direct ? io->dfd : io->fd;
+	int fd = pick_fd(io, r);
 	switch (r->op) {
 	case BLK_IO_READ:
 		io_uring_prep_readv(sqe, fd, r->iov, r->iovcnt, r->offset);
@@ -222,11 +310,25 @@ static int queue_sqe(struct blk_io *io, struct blk_io_req *r)
 				      r->dsync ? RWF_DSYNC : 0);
 		break;
 	case BLK_IO_FLUSH:
-		/* fdatasync covers the file whichever descriptor wrote. */
-		io_uring_prep_fsync(sqe, io->fd, IORING_FSYNC_DATASYNC);
+		io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC);
 		break;
 	}
 	io_uring_sqe_set_data(sqe, r);
+	return 0;
+}
+
+/* The store's map covers the disk's sectors and nothing else: reads
+ * within the disk, writes of whole sectors. */
+static int check_ephemeral(struct blk_io *io, struct blk_io_req *r)
+{
+	uint64_t len = iov_total(r);
+
+	if (r->offset > io->size || len > io->size - r->offset)
+		return -EINVAL;
+	if (r->op == BLK_IO_WRITE && (r->offset % SECTOR || len % SECTOR))
+		return -EINVAL;
+	r->span_off = r->offset;
+	r->span_len = len;
 	return 0;
 }
 
@@ -236,8 +338,14 @@ static int io_submit(void *be, struct blk_io_req *r)
 
 	r->retries = 0;
 	r->next = NULL;
+	r->full_iovcnt = 0;
 	if (r->op == BLK_IO_WRITE && io->read_only)
 		return -EROFS;
+	if (io->ephemeral && r->op != BLK_IO_FLUSH) {
+		int e = check_ephemeral(io, r);
+		if (e)
+			return e;
+	}
 	if (r->op == BLK_IO_FLUSH) {
 		/* Writes submitted from now on are not this flush's concern. */
 		r->epoch = io->epoch++;
@@ -298,6 +406,10 @@ static void write_retired(struct blk_io *io, uint64_t epoch)
 static void finish(struct blk_io *io, struct blk_io_req *r, int err)
 {
 	io->inflight--;
+	/* Marked before done(): a read the guest sends after seeing this
+	 * write complete must find the new data. */
+	if (r->op == BLK_IO_WRITE && io->ephemeral && !err)
+		blk_cow_mark(&io->cow, r->span_off, r->span_len);
 	if (r->op == BLK_IO_WRITE)
 		write_retired(io, r->epoch);
 	r->done(r, err);
@@ -344,6 +456,7 @@ static int settle(struct blk_io *io, struct blk_io_req *r, int res)
 
 static void complete(struct blk_io *io, struct blk_io_req *r, int res)
 {
+	uncut_iov(r);              /* res counts from the run's start all the same */
 	int s = settle(io, r, res);
 
 	if (s == 1) {
@@ -414,5 +527,6 @@ void blk_io_close(struct blk_io *io)
 		close(io->dfd);
 	if (io->fd >= 0)
 		close(io->fd);          /* drops the lock */
+	blk_cow_close(&io->cow);
 	io->fd = io->dfd = io->efd = -1;
 }

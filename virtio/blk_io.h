@@ -15,6 +15,13 @@
  * success. A flush is started only once every write submitted before it
  * has completed, and completes when the data is durable (fdatasync).
  *
+ * An ephemeral image (blk_io_open_ephemeral) is opened read-only with a
+ * shared lock, so many VMs can use it at once, and is never written: the
+ * guest's writes go to a private copy-on-write store (virtio/blk_cow.h),
+ * reads are served run by run from the store or the image, flushes
+ * fdatasync the store. The device sees a writable disk. Everything is
+ * buffered: VMs sharing an image then share its page cache too.
+ *
  * Not thread-safe: the device serialises calls (the transport's lock).
  */
 #ifndef MOTE_VIRTIO_BLK_IO_H
@@ -25,6 +32,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
+
+#include "virtio/blk_cow.h"
 
 enum blk_io_op { BLK_IO_READ, BLK_IO_WRITE, BLK_IO_FLUSH };
 
@@ -45,6 +54,9 @@ struct blk_io_req {
 	unsigned wait;             /* flushes: earlier writes still in flight */
 	unsigned retries;
 	bool direct;               /* went to the O_DIRECT descriptor */
+	uint64_t span_off, span_len;  /* ephemeral: the whole request's range */
+	unsigned full_iovcnt;      /* ephemeral reads: iov cut to one run, or 0 */
+	size_t cut;                /* ... and iov[iovcnt - 1] shortened by this */
 	struct blk_io_req *next;
 };
 
@@ -75,6 +87,8 @@ struct blk_io {
 	unsigned writes_inflight;
 	uint64_t epoch;
 	struct blk_io_req *parked, **parked_tail;  /* flushes waiting on writes */
+	bool ephemeral;            /* fd is the read-only base; writes go to cow */
+	struct blk_cow cow;
 };
 
 /* The image backend's operations; be is a struct blk_io. */
@@ -90,7 +104,18 @@ int blk_io_open(struct blk_io *io, const char *path, bool read_only, unsigned de
 		char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 
-/* Drain, then close everything. Safe after a failed open. */
+/*
+ * Open the image at path as an ephemeral drive (shared lock, never
+ * written) with its copy-on-write store in directory dir (normally
+ * blk_cow_default_dir()). Errors as blk_io_open, plus "ephemeral store in
+ * DIR: ..." when the store cannot be made.
+ */
+int blk_io_open_ephemeral(struct blk_io *io, const char *path, const char *dir,
+			  unsigned depth, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+
+/* Drain, then close everything (an ephemeral store, with its data, too).
+ * Safe after a failed open. */
 void blk_io_close(struct blk_io *io);
 
 #endif

@@ -25,6 +25,7 @@ struct pctx {
 	unsigned max_cpus;
 	char *err;
 	size_t errlen;
+	bool all_ephemeral;   /* --ephemeral: applied after every drive is known */
 };
 
 struct opt {
@@ -231,6 +232,21 @@ static int op_result(struct pctx *p, const struct opt *o, const char *val)
 	return set_str(p, &p->c->result_path, val);
 }
 
+static int op_ephemeral(struct pctx *p, const struct opt *o, const char *val)
+{
+	p->all_ephemeral = true;
+	return 0;
+}
+
+/* Read-only drives are left alone: they are never written anyway, and
+ * "ro" with "ephemeral" is an error on one drive. */
+static void make_ephemeral(struct vm_config *c)
+{
+	for (size_t i = 0; i < c->ndrives; i++)
+		if (!c->drives[i].read_only)
+			c->drives[i].ephemeral = true;
+}
+
 static int op_debug(struct pctx *p, const struct opt *o, const char *val)
 {
 	p->c->debug = true;
@@ -252,6 +268,7 @@ static const struct opt run_opts[] = {
 	{ "--rootfs", "IMG[,OPT...]", op_rootfs },
 	{ "--drive", "IMG[,OPT...]", op_drive },
 	{ "--tap", "NAME[,mac=MAC]", op_tap },
+	{ "--ephemeral", NULL, op_ephemeral },
 	{ "--config", "FILE", op_config },
 	{ "--timeout", "SECONDS", op_timeout },
 	{ "--console-log", "FILE", op_console_log },
@@ -349,6 +366,8 @@ static int apply_all(struct pctx *p, const struct flag *flags, int n,
 		r = load_file(p, config);
 	for (int i = 0; !r && i < n; i++)
 		r = flags[i].opt->apply(p, flags[i].opt, flags[i].val);
+	if (!r && p->all_ephemeral)
+		make_ephemeral(p->c);
 	if (!r)
 		r = copy_job_argv(p, argc, argv);
 	return r ? r : check(p);
@@ -397,7 +416,8 @@ static int parse_validate(struct pctx *p, int argc, char **argv, struct cli_cmd 
 int cli_parse(int argc, char **argv, unsigned max_cpus, struct cli_cmd *out,
 	      char *err, size_t errlen)
 {
-	struct pctx p = { &out->config, config_max_cpus(max_cpus), err, errlen };
+	struct pctx p = { .c = &out->config, .max_cpus = config_max_cpus(max_cpus),
+			  .err = err, .errlen = errlen };
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 
 	memset(out, 0, sizeof(*out));
@@ -466,11 +486,15 @@ void cli_print_help(FILE *f, unsigned max_cpus)
 		"  --drive IMG[,OPT...]  another drive (/dev/vdb, /dev/vdc, ... after a root\n"
 		"                        drive); repeatable\n"
 		"                        (default: none). OPT: ro, rw (default), ephemeral\n"
-		"                        (guest writes are dropped at exit); cache= and io=\n"
+		"                        (the image is only read, and can be shared; guest\n"
+		"                        writes go to an unlinked sparse file in $TMPDIR,\n"
+		"                        else /var/tmp, and are dropped at exit); cache= and io=\n"
 		"                        are accepted as Firecracker spells them, but mote\n"
 		"                        always honours flushes and always uses io_uring\n"
 		"  --tap NAME[,mac=MAC]  network interface on host tap device NAME;\n"
 		"                        repeatable (default: none)\n"
+		"  --ephemeral           every drive not marked ro is ephemeral, those from\n"
+		"                        --config too (default: off)\n"
 		"  --config FILE         Firecracker-style JSON config (--config-file schema,\n"
 		"                        plus a \"mote\" section); flags override it\n"
 		"  --timeout SECONDS     stop the VM after this long (default: 0, never)\n"

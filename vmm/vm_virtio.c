@@ -58,7 +58,10 @@ static int create_blk(struct vm *vm, struct virtio_slot *s, size_t i,
 	s->blk = calloc(1, sizeof(*s->blk));
 	if (!s->blk)
 		return -ENOMEM;
-	r = blk_open(s->blk, d->path, d->read_only, d->id, err, errlen);
+	if (d->ephemeral)
+		r = blk_open_ephemeral(s->blk, d->path, blk_cow_default_dir(), d->id, err, errlen);
+	else
+		r = blk_open(s->blk, d->path, d->read_only, d->id, err, errlen);
 	if (r) {
 		free(s->blk);
 		s->blk = NULL;
@@ -97,11 +100,6 @@ int vm_virtio_create(struct vm_virtio *v, struct vm *vm, char *err, size_t errle
 	if (!v->slots)
 		return -ENOMEM;
 	for (size_t i = 0; i < cfg->ndrives; i++) {
-		if (cfg->drives[i].ephemeral) {
-			snprintf(err, errlen, "drive %s: ephemeral drives are not supported yet",
-				 cfg->drives[i].id);
-			return -ENOTSUP;
-		}
 		/* Counted first, so a half-built slot is released too. */
 		v->n++;
 		int r = create_blk(vm, &v->slots[i], i, &cfg->drives[i], err, errlen);

@@ -62,6 +62,7 @@ static const struct bad_flags bad[] = {
 	{ { "run", "--kernel", "--cpus", "2" }, "mote: --kernel needs a value" },
 	{ { "run", "--kernel=" }, "mote: --kernel needs a value" },
 	{ { RUN, "--debug=yes" }, "mote: --debug takes no value" },
+	{ { RUN, "--ephemeral=yes" }, "mote: --ephemeral takes no value" },
 	{ { "run", "--kernel", "/nope" }, "mote: --kernel /nope: No such file or directory" },
 	{ { "run", "--kernel", "dir" }, "mote: --kernel dir: Is a directory" },
 	{ { RUN, "--initrd", "/nope" }, "mote: --initrd /nope: No such file or directory" },
@@ -165,8 +166,8 @@ START_TEST(help_and_version)
 	/* Every flag is listed, with the defaults config_init sets. */
 	static const char *const flags[] = {
 		"--kernel", "--initrd", "--cmdline", "--cpus", "--mem", "--rootfs", "--drive",
-		"--tap", "--config", "--timeout", "--console-log", "--result", "--debug",
-		"--help", "1..4 (default: 1)", "(default: 256M)", "at most 16 MiB",
+		"--tap", "--ephemeral", "--config", "--timeout", "--console-log", "--result",
+		"--debug", "--help", "1..4 (default: 1)", "(default: 256M)", "at most 16 MiB",
 		CONFIG_DEFAULT_CMDLINE,
 	};
 	for (size_t i = 0; i < sizeof(flags) / sizeof(*flags); i++)
@@ -255,6 +256,44 @@ START_TEST(flags_override_file)
 	line = config_kernel_cmdline(c);
 	ck_assert_str_eq(line, "console=ttyS0 root=/dev/vda ro");
 	free(line);
+	cli_release(&cmd);
+}
+END_TEST
+
+/* --ephemeral, wherever it stands, covers every writable drive, the
+ * file's too; read-only drives stay read-only. */
+START_TEST(ephemeral_flag)
+{
+	static const char *const args[] = {
+		"run", "--kernel", "k", "--ephemeral", "--config", "vm.json", "--rootfs", "root.img",
+		"--drive", "d.img,ro", NULL,
+	};
+	struct cli_cmd cmd;
+	char err[512] = "";
+	const struct vm_config *c = &cmd.config;
+
+	write_file("vm.json", "{\"boot-source\": {\"kernel_image_path\": \"k\"},"
+		   " \"drives\": [{\"drive_id\": \"data\", \"path_on_host\": \"e.img\","
+		   " \"is_root_device\": false}]}");
+	ck_assert_msg(parse(args, &cmd, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(c->ndrives, 3);
+	ck_assert_str_eq(c->drives[0].path, "root.img");
+	ck_assert(c->drives[0].ephemeral && !c->drives[0].read_only);
+	ck_assert_str_eq(c->drives[1].id, "data");
+	ck_assert(c->drives[1].ephemeral);
+	ck_assert_str_eq(c->drives[2].path, "d.img");
+	ck_assert(c->drives[2].read_only && !c->drives[2].ephemeral);
+	cli_release(&cmd);
+	/* Without it, nothing is. */
+	ck_assert_int_eq(parse((const char *[]){ "run", "--kernel", "k", "--rootfs", "root.img",
+						 NULL }, &cmd, err, sizeof(err)), 0);
+	ck_assert(!c->drives[0].ephemeral);
+	cli_release(&cmd);
+	/* One image on two drives is fine once both are ephemeral. */
+	ck_assert_msg(parse((const char *[]){ "run", "--kernel", "k", "--drive", "d.img",
+					      "--drive", "d.img", "--ephemeral", NULL },
+			    &cmd, err, sizeof(err)) == 0, "%s", err);
+	ck_assert(c->drives[0].ephemeral && c->drives[1].ephemeral);
 	cli_release(&cmd);
 }
 END_TEST
@@ -398,6 +437,7 @@ int main(void)
 	tcase_add_test(tc, help_and_version);
 	tcase_add_test(tc, run_flags);
 	tcase_add_test(tc, flags_override_file);
+	tcase_add_test(tc, ephemeral_flag);
 	tcase_add_test(tc, file_errors_name_the_flag_that_overrode);
 	tcase_add_test(tc, validate_ok);
 	tcase_add_test(tc, cli_and_file_share_defaults);
