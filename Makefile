@@ -1,6 +1,7 @@
 # mote build. Out-of-tree objects in build/, explicit object lists per
 # module (each directory's module.mk), dependencies through pkg-config.
-#   make            build/mote
+#   make            build/mote, libmote (.a, .so, mote.pc), build/embed-example
+#   make install    PREFIX=/usr/local (DESTDIR honoured): mote, libmote, mote.h
 #   make check      unit + integration tests (sandbox when /dev/kvm is unusable)
 #   make demo       boot the default guest on this terminal
 #   make bench      boot-time and overhead ratios against QEMU microvm
@@ -40,6 +41,7 @@ LIB_SRCS   :=
 MAIN_SRCS  :=
 UNIT_TESTS :=
 include vmm/module.mk
+include vmm/libmote.mk
 include boot/module.mk
 include devices/module.mk
 include virtio/module.mk
@@ -49,19 +51,83 @@ LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 MAIN_OBJS := $(MAIN_SRCS:%.c=$(BUILD)/%.o)
 UNIT_BINS := $(UNIT_TESTS:%.c=$(BUILD)/%)
 
-.PHONY: all deps check unit-check integration-check demo bench clean guest sandbox-check
-all: $(BUILD)/mote
+.PHONY: all deps check unit-check integration-check demo bench clean guest sandbox-check \
+	install FORCE
+all: $(BUILD)/mote $(BUILD)/libmote.so $(BUILD)/mote.pc $(BUILD)/embed-example
 
 deps:
 	$(Q)./tools/install-deps.sh
+
+# ---- libmote: static and shared, one public header (vmm/mote.h) ----
+# Every core object is position-independent so the same objects make both.
+# The shared library exports only mote_* (vmm/libmote.map); the static one
+# also serves the unit tests, which reach internal modules.
+LIB_SOMAJOR := 0
+LIB_SONAME  := libmote.so.$(LIB_SOMAJOR)
+LIB_SHARED  := $(BUILD)/libmote.so.$(VERSION)
+
+$(LIB_OBJS): CFLAGS += -fPIC
+# Objects from before -fPIC was added are rebuilt once, when this appears.
+$(LIB_OBJS): $(BUILD)/.pic
+$(BUILD)/.pic:
+	@mkdir -p $(dir $@)
+	$(Q)touch $@
 
 $(BUILD)/libmote.a: $(LIB_OBJS)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+$(LIB_SHARED): $(LIB_OBJS) vmm/libmote.map
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -shared -Wl,-soname,$(LIB_SONAME) \
+		-Wl,--version-script=vmm/libmote.map -Wl,-z,defs -o $@ $(LIB_OBJS) $(LDLIBS)
+
+$(BUILD)/libmote.so: $(LIB_SHARED)
+	$(Q)ln -sf $(notdir $(LIB_SHARED)) $(BUILD)/$(LIB_SONAME)
+	$(Q)ln -sf $(LIB_SONAME) $@
+
+# The mote command is a client of the public API only; linked statically so
+# that build/mote runs from anywhere without the shared library.
 $(BUILD)/mote: $(MAIN_OBJS) $(BUILD)/libmote.a
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+PREFIX     ?= /usr/local
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+BINDIR     ?= $(PREFIX)/bin
+
+# Regenerated on every run (PREFIX may differ), rewritten only if changed.
+$(BUILD)/mote.pc: FORCE
+	@mkdir -p $(dir $@)
+	$(Q)printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
+		'Name: mote' \
+		'Description: KVM microVM monitor as a library (libmote)' \
+		'Version: $(VERSION)' \
+		'Requires.private: $(PKGS)' \
+		'Cflags: -I$${includedir}' \
+		'Libs: -L$${libdir} -lmote' \
+		'Libs.private: -lpthread' >$@.tmp
+	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else echo "  GEN     $@"; mv $@.tmp $@; fi
+
+# An embedding example, linked against the shared library like a program
+# outside the tree would be (found next to it through $$ORIGIN).
+$(BUILD)/embed-example: tools/embed-example.c $(BUILD)/libmote.so
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) -Ivmm $(LDFLAGS) -o $@ $< -L$(BUILD) -lmote \
+		-Wl,-rpath,'$$ORIGIN'
+
+install: $(BUILD)/mote $(BUILD)/libmote.a $(BUILD)/libmote.so $(BUILD)/mote.pc
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)
+	install -m 0755 $(BUILD)/mote $(DESTDIR)$(BINDIR)/mote
+	install -m 0644 $(BUILD)/libmote.a $(DESTDIR)$(LIBDIR)/libmote.a
+	install -m 0755 $(LIB_SHARED) $(DESTDIR)$(LIBDIR)/$(notdir $(LIB_SHARED))
+	ln -sf $(notdir $(LIB_SHARED)) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libmote.so
+	install -m 0644 vmm/mote.h $(DESTDIR)$(INCLUDEDIR)/mote.h
+	install -m 0644 $(BUILD)/mote.pc $(DESTDIR)$(LIBDIR)/pkgconfig/mote.pc
+
+FORCE:
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

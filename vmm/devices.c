@@ -23,9 +23,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+/* What Linux prints as it starts the init process ("Run /init as init
+ * process"); its arrival on the console is mote's "boot finished" mark. */
+#define INIT_MARK "as init process"
+#define INIT_MARK_LEN (sizeof(INIT_MARK) - 1)
+
 struct vm_devices {
+	struct vm *vm;
+	uint8_t tail[INIT_MARK_LEN];   /* the last console bytes, for INIT_MARK */
 	struct irq_line com1_irq;
 	struct uart uart;
 	struct console console;
@@ -35,6 +43,37 @@ struct vm_devices {
 	bool uart_ok, console_ok, kbd_ok;
 	struct vm_virtio virtio;
 };
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Sits between the uart and the console to timestamp INIT_MARK. Runs with
+ * the uart's lock held, so bytes come one at a time and in order. */
+static void serial_tx(void *opaque, uint8_t byte)
+{
+	struct vm_devices *d = opaque;
+	struct vm *vm = d->vm;
+
+	if (!__atomic_load_n(&vm->init_ns, __ATOMIC_RELAXED)) {
+		memmove(d->tail, d->tail + 1, INIT_MARK_LEN - 1);
+		d->tail[INIT_MARK_LEN - 1] = byte;
+		if (memcmp(d->tail, INIT_MARK, INIT_MARK_LEN) == 0)
+			__atomic_store_n(&vm->init_ns, now_ns(), __ATOMIC_RELAXED);
+	}
+	console_tx(&d->console, byte);
+}
+
+static void serial_rx_room(void *opaque)
+{
+	struct vm_devices *d = opaque;
+
+	console_rx_room(&d->console);
+}
 
 int devices_wire_irq(struct vm *vm, struct irq_line *l)
 {
@@ -69,11 +108,14 @@ static int create_serial(struct vm *vm, struct vm_devices *d, char *err, size_t 
 		return r;
 	}
 	d->uart_ok = true;
-	r = console_init(&d->console, &vm->loop, &d->uart, STDIN_FILENO, STDOUT_FILENO,
+	r = console_init(&d->console, &vm->loop, &d->uart, vm->io.in_fd, vm->io.out_fd,
 			 cfg->console_log, cfg->console_log_max, err, errlen);
 	if (r)
 		return r;
 	d->console_ok = true;
+	if (vm->io.sink)
+		console_set_sink(&d->console, vm->io.sink, vm->io.sink_opaque);
+	uart_set_host(&d->uart, &(struct uart_host){ serial_tx, serial_rx_room, d });
 	return reg_pio(vm, PORT_COM1, UART_NR_REGS, &uart_bus_ops, &d->uart, "com1", err,
 		       errlen);
 }
@@ -107,6 +149,7 @@ int devices_create(struct vm *vm, char *err, size_t errlen)
 	if (!d)
 		return -ENOMEM;
 	d->com1_irq.fd = -1;
+	d->vm = vm;
 	vm->devs = d;
 	int r = create_serial(vm, d, err, errlen);
 	if (!r)

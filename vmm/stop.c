@@ -10,6 +10,7 @@ const char *stop_reason_name(enum stop_reason r)
 		[STOP_TIMEOUT] = "timeout",
 		[STOP_SIGNAL] = "signal",
 		[STOP_ERROR] = "error",
+		[STOP_REQUESTED] = "stopped",
 	};
 
 	if ((unsigned)r >= sizeof(names) / sizeof(names[0]) || !names[r])

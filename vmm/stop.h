@@ -10,6 +10,7 @@ enum stop_reason {
 	STOP_TIMEOUT,
 	STOP_SIGNAL,
 	STOP_ERROR,
+	STOP_REQUESTED,   /* the embedding program asked (mote_vm_stop) */
 };
 
 /* Short lowercase name ("guest-exit", "poweroff", ...) for results and logs. */

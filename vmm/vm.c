@@ -245,7 +245,8 @@ static void stop_hook_cb(void *opaque, enum stop_reason why, int status)
 	vm_request_stop(opaque, why, status, NULL);
 }
 
-int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errlen)
+int vm_create(struct vm *vm, const struct vm_config *cfg, const struct vm_io *io,
+	      char *err, size_t errlen)
 {
 	struct timespec ts;
 
@@ -253,6 +254,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errl
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	vm->boot_ns = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 	vm->cfg = cfg;
+	vm->io = io ? *io : (struct vm_io){ .in_fd = STDIN_FILENO, .out_fd = STDOUT_FILENO };
 	vm->ncpus = cfg->cpus;
 	vm->kvm_fd = vm->vm_fd = -1;
 	vm->loop.epfd = vm->loop.wakefd = -1;

@@ -1,6 +1,6 @@
 /*
  * Running a VM: vCPU threads in KVM_RUN, the event loop on the calling
- * thread for devices, signals and the timeout, and an orderly stop.
+ * thread for devices and the timeout, and an orderly stop.
  */
 #include "vmm/config.h"
 #include "vmm/devices.h"
@@ -13,27 +13,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
 struct run_fds {
-	int sigfd;
 	int timerfd;
 	struct vm *vm;
 };
-
-static void on_signal(void *opaque, uint32_t events)
-{
-	struct run_fds *f = opaque;
-	struct signalfd_siginfo si;
-
-	if (read(f->sigfd, &si, sizeof(si)) != sizeof(si))
-		return;
-	char msg[64];
-	snprintf(msg, sizeof(msg), "stopped by %s", strsignal((int)si.ssi_signo));
-	vm_request_stop(f->vm, STOP_SIGNAL, 128 + (int)si.ssi_signo, msg);
-}
 
 static void on_timeout(void *opaque, uint32_t events)
 {
@@ -42,22 +28,6 @@ static void on_timeout(void *opaque, uint32_t events)
 
 	snprintf(msg, sizeof(msg), "timed out after %g s", f->vm->cfg->timeout_s);
 	vm_request_stop(f->vm, STOP_TIMEOUT, 124, msg);
-}
-
-/* SIGINT, SIGTERM and SIGHUP arrive as events; they are blocked in every
- * thread (see vm_block_signals) so only the signalfd sees them. */
-static int watch_signals(struct run_fds *f)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	f->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (f->sigfd < 0)
-		return -errno;
-	return evloop_add(&f->vm->loop, f->sigfd, EPOLLIN, on_signal, f);
 }
 
 static int watch_timeout(struct run_fds *f)
@@ -83,21 +53,24 @@ static void kick_handler(int sig)
 {
 }
 
-void vm_block_signals(void)
+/* Signals other than the kick are the embedding program's business (the
+ * mote command watches SIGINT, SIGTERM and SIGHUP itself). */
+int vm_setup_kick_signal(void)
 {
-	struct sigaction sa;
-	sigset_t set;
+	struct sigaction old, sa;
 
+	if (sigaction(VCPU_KICK_SIGNAL, NULL, &old) < 0)
+		return -errno;
+	if (!(old.sa_flags & SA_SIGINFO) && old.sa_handler == kick_handler)
+		return 0;
+	/* Someone else's handler would be silently replaced: refuse. */
+	if ((old.sa_flags & SA_SIGINFO) ||
+	    (old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN))
+		return -EBUSY;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = kick_handler;   /* no SA_RESTART: KVM_RUN must return */
-	sigaction(VCPU_KICK_SIGNAL, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, VCPU_KICK_SIGNAL);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	sigemptyset(&sa.sa_mask);
+	return sigaction(VCPU_KICK_SIGNAL, &sa, NULL) < 0 ? -errno : 0;
 }
 
 static void stop_vcpus(struct vm *vm)
@@ -113,10 +86,6 @@ static void stop_vcpus(struct vm *vm)
 
 static void close_run_fds(struct run_fds *f)
 {
-	if (f->sigfd >= 0) {
-		evloop_del(&f->vm->loop, f->sigfd);
-		close(f->sigfd);
-	}
 	if (f->timerfd >= 0) {
 		evloop_del(&f->vm->loop, f->timerfd);
 		close(f->timerfd);
@@ -125,10 +94,8 @@ static void close_run_fds(struct run_fds *f)
 
 static int start(struct vm *vm, struct run_fds *f)
 {
-	int r = watch_signals(f);
+	int r = watch_timeout(f);
 
-	if (!r)
-		r = watch_timeout(f);
 	if (!r)
 		r = devices_start(vm);
 	for (unsigned i = 0; !r && i < vm->ncpus; i++)
@@ -138,7 +105,7 @@ static int start(struct vm *vm, struct run_fds *f)
 
 int vm_run(struct vm *vm)
 {
-	struct run_fds f = { .sigfd = -1, .timerfd = -1, .vm = vm };
+	struct run_fds f = { .timerfd = -1, .vm = vm };
 	int r = start(vm, &f);
 
 	if (r) {
@@ -156,7 +123,5 @@ int vm_run(struct vm *vm)
 	stop_vcpus(vm);
 	close_run_fds(&f);
 	devices_restore_tty(vm);
-	if (vm->st.reason == STOP_ERROR && vm->st.message[0])
-		log_err("%s", vm->st.message);
 	return vm->st.status;
 }
