@@ -47,6 +47,7 @@
 #define PORT_COM1             0x3f8
 #define IRQ_COM1              4
 #define PORT_I8042            0x60       /* data; command/status at 0x64 */
+#define PORT_RTC              0x70       /* CMOS index; data at 0x71 */
 #define PORT_EXIT             0x501      /* one byte: the guest job's status */
 #define PORT_ACPI_SLEEP_CTL   0x600      /* FADT SLEEP_CONTROL_REG (1 byte) */
 #define PORT_ACPI_SLEEP_STS   0x601      /* FADT SLEEP_STATUS_REG (1 byte) */

@@ -11,6 +11,7 @@
 #include "devices/console.h"
 #include "devices/exit_port.h"
 #include "devices/i8042.h"
+#include "devices/rtc.h"
 #include "devices/uart.h"
 #include "vmm/config.h"
 #include "vmm/irq.h"
@@ -40,7 +41,8 @@ struct vm_devices {
 	struct i8042 kbd;
 	struct exit_port exitp;
 	struct acpi_pm pm;
-	bool uart_ok, console_ok, kbd_ok;
+	struct rtc rtc;
+	bool uart_ok, console_ok, kbd_ok, rtc_ok;
 	struct vm_virtio virtio;
 };
 
@@ -129,10 +131,18 @@ static int create_platform(struct vm *vm, struct vm_devices *d, char *err, size_
 		return r;
 	}
 	d->kbd_ok = true;
+	r = rtc_init(&d->rtc);
+	if (r) {
+		snprintf(err, errlen, "rtc: %s", strerror(-r));
+		return r;
+	}
+	d->rtc_ok = true;
 	exit_port_init(&d->exitp, &vm->stop);
 	acpi_pm_init(&d->pm, &vm->stop);
 	r = reg_pio(vm, PORT_I8042, I8042_NR_PORTS, &i8042_bus_ops, &d->kbd, "i8042", err,
 		    errlen);
+	if (!r)
+		r = reg_pio(vm, PORT_RTC, RTC_NR_PORTS, &rtc_bus_ops, &d->rtc, "rtc", err, errlen);
 	if (!r)
 		r = reg_pio(vm, PORT_EXIT, 1, &exit_port_bus_ops, &d->exitp, "exit", err,
 			    errlen);
@@ -193,6 +203,8 @@ void devices_release(struct vm *vm)
 		uart_release(&d->uart);
 	if (d->kbd_ok)
 		i8042_release(&d->kbd);
+	if (d->rtc_ok)
+		rtc_release(&d->rtc);
 	irq_line_release(&d->com1_irq);
 	free(d);
 	vm->devs = NULL;

@@ -84,6 +84,17 @@ static void stop_vcpus(struct vm *vm)
 	}
 }
 
+/* Guest accesses no device claimed: harmless probing, but worth a look
+ * when a guest misbehaves, so counted and shown with --debug only. */
+static void log_unhandled(const struct bus *b)
+{
+	if (b->unhandled_reads || b->unhandled_writes)
+		log_debug("%s: %llu unhandled reads, %llu unhandled writes, last at 0x%llx",
+			  b->name, (unsigned long long)b->unhandled_reads,
+			  (unsigned long long)b->unhandled_writes,
+			  (unsigned long long)b->last_unhandled_addr);
+}
+
 static void close_run_fds(struct run_fds *f)
 {
 	if (f->timerfd >= 0) {
@@ -121,6 +132,10 @@ int vm_run(struct vm *vm)
 		}
 	}
 	stop_vcpus(vm);
+	if (vm->cfg->debug) {
+		log_unhandled(&vm->pio);
+		log_unhandled(&vm->mmio);
+	}
 	close_run_fds(&f);
 	devices_restore_tty(vm);
 	return vm->st.status;
