@@ -1,1 +1,75 @@
 # Targets that drive the sandbox, guest images and benchmarks.
+#
+#   make guest              default guest images into $(BUILD)/guest
+#   make integration-check  tests/integration (directly or in tools/sandbox)
+#   make check              unit (+ ASan/UBSan in CI) + integration, one total
+#   make demo               boot the default guest on this terminal
+#   make bench              boot time and memory against QEMU microvm
+#   make sandbox-check      prove tools/sandbox: /dev/kvm and a nested boot
+#
+# Whatever needs KVM runs directly when $(BUILD)/kvm-ok says /dev/kvm is
+# usable and inside tools/sandbox otherwise. MOTE_SANDBOX=1 forces the
+# sandbox, MOTE_SANDBOX=0 forbids it.
+
+KVM_OK    := $(BUILD)/kvm-ok
+GUEST_DIR := $(BUILD)/guest
+SAN_BUILD := $(BUILD)-san
+# Unit tests under ASan+UBSan: always in CI, on request elsewhere.
+ifeq ($(CI),true)
+CHECK_SAN ?= 1
+else
+CHECK_SAN ?= 0
+endif
+
+$(KVM_OK): tools/kvm-ok.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+guest:
+	$(Q)./guest-images/build.sh $(GUEST_DIR)
+
+# kvm_run CMD: run CMD where /dev/kvm works (here, or in the sandbox).
+define kvm_run
+	mode="$${MOTE_SANDBOX:-auto}"; \
+	if [ "$$mode" = auto ]; then \
+		if $(KVM_OK) -q; then mode=0; else echo "  (using tools/sandbox)"; mode=1; fi; \
+	fi; \
+	if [ "$$mode" = 1 ]; then \
+		./tools/sandbox $(SANDBOX_FLAGS) -- $(1); \
+	else \
+		$(1); \
+	fi
+endef
+
+INTEGRATION_CMD := env MOTE_BIN=$(BUILD)/mote MOTE_GUEST_DIR=$(GUEST_DIR) \
+	MOTE_KVM_OK=$(KVM_OK) MOTE_TEST_OUT=$(BUILD)/integration tests/integration/run.sh
+
+# No prerequisite on $(BUILD)/mote: a missing binary must show up as failed
+# tests, not stop the run before anything is counted.
+integration-check: $(KVM_OK) guest
+	$(Q)$(call kvm_run,$(INTEGRATION_CMD))
+
+# Everything, with one total line; keeps going after failures so the total
+# is complete, and fails at the end if anything failed.
+check:
+	$(Q)mkdir -p $(BUILD); rm -f $(BUILD)/check-*.log; \
+	$(MAKE) --no-print-directory all 2>&1 | tee $(BUILD)/check-build.log; \
+	$(MAKE) --no-print-directory unit-check 2>&1 | tee $(BUILD)/check-unit.log; \
+	if [ "$(CHECK_SAN)" = 1 ]; then \
+		$(MAKE) --no-print-directory SAN=1 BUILD=$(SAN_BUILD) unit-check 2>&1 | \
+			sed 's/^unit:/unit-san:/' | tee $(BUILD)/check-san.log; \
+	fi; \
+	$(MAKE) --no-print-directory integration-check 2>&1 | tee $(BUILD)/check-integration.log; \
+	./tests/integration/total.sh $(BUILD)/check-unit.log $(BUILD)/check-san.log \
+		$(BUILD)/check-integration.log
+
+demo: all $(KVM_OK) guest
+	$(Q)$(call kvm_run,$(BUILD)/mote run --kernel $(GUEST_DIR)/vmlinuz --initrd $(GUEST_DIR)/initrd.gz --cpus 2 --cmdline "console=ttyS0 reboot=k panic=-1 pci=off quiet")
+
+bench: all $(KVM_OK) guest
+	$(Q)$(call kvm_run,env MOTE_BIN=$(BUILD)/mote MOTE_GUEST_DIR=$(GUEST_DIR) tests/integration/bench.sh)
+
+sandbox-check: $(KVM_OK) guest
+	$(Q)./tools/sandbox --batch --timeout 600 -- \
+		tests/integration/sandbox-selftest.sh $(KVM_OK) $(GUEST_DIR)

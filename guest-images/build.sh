@@ -1,0 +1,95 @@
+#!/bin/bash
+# guest-images/build.sh [OUTDIR]: build mote's default guest.
+#
+#   vmlinuz      Debian 12's cloud kernel (linux-image-cloud-amd64), the
+#                unmodified bzImage from the package
+#   initrd.gz    busybox-static initramfs: /init (guest-images/init),
+#                /bin/mote-exit, virtio-mmio/blk/net modules
+#   rootfs.ext4  64 MiB ext4 (mkfs.ext4 -d, no root needed): the same
+#                busybox tree with guest-images/init as /sbin/init
+#
+# Everything is cached under ${XDG_CACHE_HOME:-$HOME/.cache}/mote/guest/
+# <kernel-version>/; OUTDIR (default build/guest) gets symlinks to it, so
+# tests that write to the disk must copy rootfs.ext4 first.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP=$(cd "$HERE/.." && pwd)
+# shellcheck source=tools/sandbox-lib.sh
+. "$TOP/tools/sandbox-lib.sh"
+
+OUT=${1:-$TOP/build/guest}
+CACHE=$MOTE_CACHE/guest
+# Virtio drivers for the disk and network issues; ext4 and crc32c are built
+# into the cloud kernel (CONFIG_EXT4_FS=y, CONFIG_CRYPTO_CRC32C=y), and
+# crc32c-intel only speeds checksums up.
+GUEST_MODULES="virtio_ring virtio virtio_mmio virtio_blk virtio_net crc32c-intel"
+ROOTFS_MIB=64
+
+for tool in busybox cpio dpkg-deb apt-get depmod gcc mkfs.ext4 flock; do
+	command -v "$tool" >/dev/null || mote_die "$tool not found (run tools/install-deps.sh)"
+done
+
+# stage_tree DIR: the busybox tree both images share.
+stage_tree() {
+	local d=$1
+	busybox_stage "$d"
+	mkdir -p "$d"/{proc,sys,dev,tmp,run,root,mnt,etc,newroot}
+	install -m 0755 "$BUILDTMP/mote-exit" "$d/bin/mote-exit"
+	echo mote >"$d/etc/hostname"
+	echo 'root:x:0:0:root:/root:/bin/sh' >"$d/etc/passwd"
+	echo 'root:x:0:' >"$d/etc/group"
+	echo 'export PS1="mote:\w# "' >"$d/etc/profile"
+}
+
+build_initrd() {
+	local s=$BUILDTMP/initrd
+	stage_tree "$s"
+	install -m 0755 "$HERE/init" "$s/init"
+	: >"$s/etc/mote-initramfs"
+	# shellcheck disable=SC2086
+	modules_stage "$BUILDTMP/pkg/lib/modules/$KVER" "$s/lib/modules/mote" $GUEST_MODULES
+	cpio_pack "$s" "$DIR/initrd-$KEY.gz"
+}
+
+build_rootfs() {
+	local s=$BUILDTMP/rootfs
+	stage_tree "$s"
+	install -m 0755 "$HERE/init" "$s/sbin/init"
+	rm -f "$DIR/rootfs-$KEY.ext4"
+	truncate -s ${ROOTFS_MIB}M "$DIR/rootfs-$KEY.ext4.tmp"
+	mkfs.ext4 -q -F -L mote-root -d "$s" "$DIR/rootfs-$KEY.ext4.tmp"
+	mv "$DIR/rootfs-$KEY.ext4.tmp" "$DIR/rootfs-$KEY.ext4"
+}
+
+mkdir -p "$CACHE"
+exec 9>"$CACHE/.lock"
+flock 9
+KVER=$(kernel_fetch linux-image-cloud-amd64 "$CACHE")
+DIR=$CACHE/$KVER
+KEY=$(echo "$GUEST_MODULES $ROOTFS_MIB" |
+	cat "$HERE/init" "$HERE/mote-exit.c" "$HERE/build.sh" "$TOP/tools/sandbox-lib.sh" - |
+	content_hash)
+if [ ! -s "$DIR/vmlinuz" ] || [ ! -s "$DIR/initrd-$KEY.gz" ] || [ ! -s "$DIR/rootfs-$KEY.ext4" ]; then
+	echo "guest: building images for $KVER" >&2
+	BUILDTMP=$(mktemp -d "$DIR/x.XXXXXX")
+	trap 'rm -rf "$BUILDTMP"' EXIT
+	gcc -static -Os -s -Wall -Wextra -Werror -o "$BUILDTMP/mote-exit" "$HERE/mote-exit.c"
+	kernel_extract "$DIR/kernel.deb" "$BUILDTMP/pkg" "$KVER"
+	cp "$BUILDTMP/pkg/boot/vmlinuz-$KVER" "$DIR/vmlinuz.tmp" && mv "$DIR/vmlinuz.tmp" "$DIR/vmlinuz"
+	rm -f "$DIR"/initrd-*.gz "$DIR"/rootfs-*.ext4
+	build_initrd
+	build_rootfs
+	rm -rf "$BUILDTMP"
+	trap - EXIT
+fi
+exec 9>&-
+
+mkdir -p "$OUT"
+ln -sfn "$DIR/vmlinuz" "$OUT/vmlinuz"
+ln -sfn "$DIR/initrd-$KEY.gz" "$OUT/initrd.gz"
+ln -sfn "$DIR/rootfs-$KEY.ext4" "$OUT/rootfs.ext4"
+echo "$KVER" >"$OUT/kernel-version"
+echo "guest: kernel  $OUT/vmlinuz -> $DIR/vmlinuz"
+echo "guest: initrd  $OUT/initrd.gz"
+echo "guest: rootfs  $OUT/rootfs.ext4"

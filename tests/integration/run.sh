@@ -1,0 +1,49 @@
+#!/bin/bash
+# tests/integration/run.sh [TEST...]: run the integration tests (default:
+# every tests/integration/t_*.sh), one line per test, then
+#   integration: N passed, N failed
+# Exits non-zero if any test failed or none ran. Each test's full output is
+# in build/integration/<test>.log (MOTE_TEST_OUT), its consoles beside it.
+set -u
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP=$(cd "$HERE/../.." && pwd)
+export MOTE_TEST_OUT=${MOTE_TEST_OUT:-$TOP/build/integration}
+TEST_TIMEOUT=${MOTE_TEST_TIMEOUT:-900}
+mkdir -p "$MOTE_TEST_OUT"
+
+if [ $# -gt 0 ]; then
+	tests=("$@")
+else
+	tests=("$HERE"/t_*.sh)
+	[ -e "${tests[0]}" ] || tests=()
+fi
+
+where="directly"
+[ "${MOTE_IN_SANDBOX:-0}" = 1 ] && where="inside tools/sandbox"
+echo "integration: ${#tests[@]} tests, mote ${MOTE_BIN:-$TOP/build/mote}, running $where"
+
+pass=0
+failed=0
+for t in "${tests[@]}"; do
+	name=$(basename "$t" .sh)
+	log=$MOTE_TEST_OUT/$name.log
+	start=$(date +%s)
+	rc=0
+	timeout -k 10 "$TEST_TIMEOUT" bash "$t" >"$log" 2>&1 </dev/null || rc=$?
+	secs=$(($(date +%s) - start))
+	if [ "$rc" -eq 0 ]; then
+		pass=$((pass + 1))
+		echo "PASS $name (${secs}s)"
+	else
+		failed=$((failed + 1))
+		[ "$rc" -eq 124 ] && echo "  FAIL: the test took longer than $TEST_TIMEOUT s" >>"$log"
+		echo "FAIL $name (${secs}s)"
+		sed 's/^/    /' "$log" | tail -n 40
+	fi
+done
+if [ ${#tests[@]} -eq 0 ]; then
+	echo "FAIL no integration tests found in $HERE"
+	failed=1
+fi
+echo "integration: $pass passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,128 @@
+# shellcheck shell=bash
+# Helpers shared by tools/sandbox and guest-images/build.sh (sourced, bash).
+# Fetch a stock Debian kernel package, pick modules with their
+# dependencies, and pack busybox-static initramfs images. Nothing here needs
+# root: packages come from `apt-get download` and `dpkg-deb -x`.
+
+MOTE_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/mote"
+
+mote_die() { echo "$(basename "$0"): $*" >&2; exit 1; }
+
+# kpkg_for META: the versioned linux-image-* package META depends on.
+kpkg_for() {
+	apt-cache depends --important "$1" 2>/dev/null |
+		sed -n 's/^ *Depends: \(linux-image-[0-9][^ <>]*\)$/\1/p' | head -n 1
+}
+
+# kernel_fetch META CACHEDIR: make sure CACHEDIR/<kver>/kernel.deb holds
+# the kernel package META points at; print <kver>. Falls back to the newest
+# cached version when apt cannot say (no lists, no network).
+kernel_fetch() {
+	local meta=$1 cache=$2 pkg kver dir tmp
+	pkg=$(kpkg_for "$meta")
+	if [ -z "$pkg" ] && [ "$(id -u)" -eq 0 ]; then
+		apt-get update -qq >/dev/null 2>&1 || true
+		pkg=$(kpkg_for "$meta")
+	fi
+	if [ -z "$pkg" ]; then
+		kver=$(find "$cache" -mindepth 2 -maxdepth 2 -name kernel.deb 2>/dev/null |
+			sed 's|/kernel.deb$||; s|.*/||' | sort -V | tail -n 1)
+		[ -n "$kver" ] || mote_die "cannot resolve $meta (apt-cache knows no such package; run apt-get update)"
+		echo "$kver"
+		return
+	fi
+	kver=${pkg#linux-image-}
+	dir=$cache/$kver
+	if [ ! -s "$dir/kernel.deb" ]; then
+		mkdir -p "$dir"
+		tmp=$(mktemp -d "$dir/dl.XXXXXX")
+		echo "$(basename "$0"): downloading $pkg" >&2
+		(cd "$tmp" && apt-get download -q "$pkg" >/dev/null 2>&1) ||
+			{ rm -rf "$tmp"; mote_die "apt-get download $pkg failed"; }
+		mv "$tmp"/*.deb "$dir/kernel.deb"
+		rm -rf "$tmp"
+	fi
+	echo "$kver"
+}
+
+# kernel_extract DEB DEST KVER: unpack the package and index its modules.
+kernel_extract() {
+	local deb=$1 dest=$2 kver=$3
+	dpkg-deb -x "$deb" "$dest" || mote_die "dpkg-deb -x $deb failed"
+	[ -d "$dest/lib/modules/$kver" ] || mote_die "$deb has no lib/modules/$kver"
+	depmod -b "$dest" "$kver" || mote_die "depmod on $deb failed"
+}
+
+# modules_closure MODDIR MOD...: print module paths (relative to MODDIR)
+# in a valid load order: each module after everything it depends on.
+# Modules the kernel has built in are skipped silently; unknown ones fail.
+modules_closure() {
+	local moddir=$1
+	shift
+	awk -v want="$*" '
+		function base(p,  b) { b = p; sub(/.*\//, "", b); sub(/\.ko(\.[a-z]+)?$/, "", b); gsub(/-/, "_", b); return b }
+		function visit(p,  n, i, d) {
+			if (p in done) return
+			done[p] = 1
+			n = split(deps[p], d, " ")
+			for (i = n; i >= 1; i--) visit(d[i])
+			print p
+		}
+		FILENAME ~ /modules.builtin$/ { builtin[base($1)] = 1; next }
+		{ p = $1; sub(/:$/, "", p); deps[p] = $0; sub(/^[^:]*:[ ]*/, "", deps[p]); path[base(p)] = p }
+		END {
+			n = split(want, w, " ")
+			for (i = 1; i <= n; i++) {
+				m = w[i]; gsub(/-/, "_", m)
+				if (m in path) visit(path[m])
+				else if (!(m in builtin)) { print "unknown module " w[i] > "/dev/stderr"; exit 1 }
+			}
+		}' "$moddir/modules.builtin" "$moddir/modules.dep"
+}
+
+# modules_stage MODDIR DEST MOD...: copy the closure of MOD... into DEST
+# (decompressed, flat) and write DEST/order, one file name per line.
+modules_stage() {
+	local moddir=$1 dest=$2 list rel name
+	shift 2
+	mkdir -p "$dest"
+	list=$(modules_closure "$moddir" "$@") || mote_die "module dependencies failed"
+	: >"$dest/order"
+	for rel in $list; do
+		name=$(basename "$rel")
+		case $name in
+		*.ko.xz) xz -dc "$moddir/$rel" >"$dest/${name%.xz}"; name=${name%.xz} ;;
+		*.ko.zst) zstd -qdc "$moddir/$rel" >"$dest/${name%.zst}"; name=${name%.zst} ;;
+		*.ko.gz) gzip -dc "$moddir/$rel" >"$dest/${name%.gz}"; name=${name%.gz} ;;
+		*) cp "$moddir/$rel" "$dest/$name" ;;
+		esac
+		echo "$name" >>"$dest/order"
+	done
+}
+
+# busybox_stage DEST: a static busybox in DEST/bin with a link per applet.
+busybox_stage() {
+	local dest=$1 bb applet
+	bb=$(command -v busybox) || mote_die "busybox not found (install busybox-static)"
+	if ldd "$bb" >/dev/null 2>&1; then
+		mote_die "$bb is dynamically linked; install busybox-static"
+	fi
+	mkdir -p "$dest/bin" "$dest/sbin" "$dest/usr/bin" "$dest/usr/sbin"
+	cp "$bb" "$dest/bin/busybox"
+	for applet in $("$bb" --list); do
+		[ -e "$dest/bin/$applet" ] || ln -s busybox "$dest/bin/$applet"
+	done
+}
+
+# cpio_pack DIR OUT: gzip'd newc archive of DIR, files owned by root.
+cpio_pack() {
+	local dir=$1 out=$2
+	(cd "$dir" && find . -mindepth 1 | LC_ALL=C sort |
+		cpio -o -H newc -R 0:0 --quiet) | gzip -6 >"$out.tmp" &&
+		mv "$out.tmp" "$out"
+}
+
+# content_hash FILE...: short hash of the given files' contents.
+content_hash() {
+	cat "$@" | sha256sum | cut -c1-16
+}
