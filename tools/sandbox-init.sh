@@ -36,13 +36,6 @@ mount -t 9p -o "$P9" ctl /ctl || die "cannot mount the ctl share"
 # shellcheck source=/dev/null
 . /ctl/config
 mount -t 9p -o "$P9,ro,cache=loose" host /newroot || die "cannot mount the host's /"
-i=0
-while [ "$i" -lt "$NRW" ]; do
-	eval "dir=\$RW_$i"
-	mount -t 9p -o "$P9,cache=mmap" "rw$i" "/newroot$dir" ||
-		die "cannot mount $dir read-write"
-	i=$((i + 1))
-done
 R=/newroot
 mount -t proc proc $R/proc && mount -t sysfs sysfs $R/sys &&
 	mount -t devtmpfs devtmpfs $R/dev || die "cannot mount proc/sys/dev"
@@ -59,6 +52,17 @@ mount -t tmpfs -o mode=1777 tmpfs $R/tmp || die "cannot mount /tmp"
 mount -t tmpfs -o mode=1777 tmpfs $R/var/tmp 2>/dev/null
 mount -t tmpfs -o mode=0755 tmpfs $R/run || die "cannot mount /run"
 mkdir -p $R/run/sandbox && mount --bind /ctl $R/run/sandbox
+# The read-write shares go last: a work tree under /tmp (a CI clone) must
+# land on top of the tmpfs, not under it. mkdir creates the mount point
+# when it lies on a tmpfs; elsewhere it already exists on the host.
+i=0
+while [ "$i" -lt "$NRW" ]; do
+	eval "dir=\$RW_$i"
+	mkdir -p "$R$dir" 2>/dev/null
+	mount -t 9p -o "$P9,cache=mmap" "rw$i" "$R$dir" ||
+		die "cannot mount $dir read-write"
+	i=$((i + 1))
+done
 
 [ -e /dev/kvm ] || say "warning: /dev/kvm did not appear (kvm-amd failed to load?)"
 
