@@ -353,6 +353,8 @@ static void open_disk(struct fx *x, enum disk kind)
 		else
 			e = blk_open_ephemeral(x->b, x->path, blk_cow_default_dir(), "fuzz",
 					       err, sizeof(err));
+		/* Open now: gone even if a failing check ends the test early. */
+		unlink(x->path);
 		ck_assert_msg(e == 0, "blk_open: %s", err);
 		return;
 	}
@@ -387,8 +389,6 @@ static void fx_free(struct fx *x)
 		evloop_release(&x->loop);
 		irq_line_release(&x->irq);
 	}
-	if (x->path[0])
-		unlink(x->path);
 	free(x->fake);
 	free(x->b);
 	for (unsigned i = 0; i < NREGIONS; i++)
