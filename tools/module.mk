@@ -11,6 +11,7 @@
 # usable and inside tools/sandbox otherwise. MOTE_SANDBOX=1 forces the
 # sandbox, MOTE_SANDBOX=0 forbids it.
 
+comma     := ,
 KVM_OK    := $(BUILD)/kvm-ok
 GUEST_DIR := $(BUILD)/guest
 SAN_BUILD := $(BUILD)-san
@@ -64,8 +65,10 @@ check:
 	./tests/integration/total.sh $(BUILD)/check-unit.log $(BUILD)/check-san.log \
 		$(BUILD)/check-integration.log
 
+# The default guest from its ext4 root file system, ephemeral so the demo
+# never changes the image.
 demo: all $(KVM_OK) guest
-	$(Q)$(call kvm_run,$(BUILD)/mote run --kernel $(GUEST_DIR)/vmlinuz --initrd $(GUEST_DIR)/initrd.gz --cpus 2 --cmdline "console=ttyS0 reboot=k panic=-1 pci=off quiet")
+	$(Q)$(call kvm_run,$(BUILD)/mote run --kernel $(GUEST_DIR)/vmlinuz --initrd $(GUEST_DIR)/initrd.gz --rootfs $(GUEST_DIR)/rootfs.ext4$(comma)ephemeral --cpus 2 --cmdline "console=ttyS0 reboot=k panic=-1 pci=off quiet")
 
 bench: all $(KVM_OK) guest
 	$(Q)$(call kvm_run,env MOTE_BIN=$(BUILD)/mote MOTE_GUEST_DIR=$(GUEST_DIR) tests/integration/bench.sh)
