@@ -11,8 +11,9 @@
 
 set -u
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-MOTE=${MOTE_BIN:-$TOP/build/mote}
-GUEST=${MOTE_GUEST_DIR:-$TOP/build/guest}
+# Absolute, so tests may cd elsewhere.
+MOTE=$(realpath -m "${MOTE_BIN:-$TOP/build/mote}")
+GUEST=$(realpath -m "${MOTE_GUEST_DIR:-$TOP/build/guest}")
 KERNEL=$GUEST/vmlinuz
 INITRD=$GUEST/initrd.gz
 ROOTFS=$GUEST/rootfs.ext4
