@@ -48,6 +48,8 @@ INTEGRATION_CMD := env MOTE_BIN=$(BUILD)/mote MOTE_GUEST_DIR=$(GUEST_DIR) \
 
 # No prerequisite on $(BUILD)/mote: a missing binary must show up as failed
 # tests, not stop the run before anything is counted.
+# The whole suite runs in one sandbox boot; CI allows 90 minutes in all.
+integration-check: SANDBOX_FLAGS += --timeout 4200
 integration-check: $(KVM_OK) guest
 	$(Q)$(call kvm_run,$(INTEGRATION_CMD))
 
