@@ -4,7 +4,8 @@
 #   vmlinuz      Debian 12's cloud kernel (linux-image-cloud-amd64), the
 #                unmodified bzImage from the package
 #   initrd.gz    busybox-static initramfs: /init (guest-images/init),
-#                /bin/mote-exit, virtio-mmio/blk/net modules
+#                /bin/mote-exit, /bin/mote-diskbench (`make bench`'s disk
+#                test), virtio-mmio/blk/net modules
 #   rootfs.ext4  64 MiB ext4 (mkfs.ext4 -d, no root needed): the same
 #                busybox tree with guest-images/init as /sbin/init
 #
@@ -36,6 +37,7 @@ stage_tree() {
 	busybox_stage "$d"
 	mkdir -p "$d"/{proc,sys,dev,tmp,run,root,mnt,etc,newroot}
 	install -m 0755 "$BUILDTMP/mote-exit" "$d/bin/mote-exit"
+	install -m 0755 "$BUILDTMP/mote-diskbench" "$d/bin/mote-diskbench"
 	echo mote >"$d/etc/hostname"
 	echo 'root:x:0:0:root:/root:/bin/sh' >"$d/etc/passwd"
 	echo 'root:x:0:' >"$d/etc/group"
@@ -68,13 +70,16 @@ flock 9
 KVER=$(kernel_fetch linux-image-cloud-amd64 "$CACHE")
 DIR=$CACHE/$KVER
 KEY=$(echo "$GUEST_MODULES $ROOTFS_MIB" |
-	cat "$HERE/init" "$HERE/mote-exit.c" "$HERE/build.sh" "$TOP/tools/sandbox-lib.sh" - |
+	cat "$HERE/init" "$HERE/mote-exit.c" "$HERE/mote-diskbench.c" "$HERE/build.sh" \
+		"$TOP/tools/sandbox-lib.sh" - |
 	content_hash)
 if [ ! -s "$DIR/vmlinuz" ] || [ ! -s "$DIR/initrd-$KEY.gz" ] || [ ! -s "$DIR/rootfs-$KEY.ext4" ]; then
 	echo "guest: building images for $KVER" >&2
 	BUILDTMP=$(mktemp -d "$DIR/x.XXXXXX")
 	trap 'rm -rf "$BUILDTMP"' EXIT
 	gcc -static -Os -s -Wall -Wextra -Werror -o "$BUILDTMP/mote-exit" "$HERE/mote-exit.c"
+	gcc -static -O2 -s -Wall -Wextra -Werror -o "$BUILDTMP/mote-diskbench" \
+		"$HERE/mote-diskbench.c"
 	kernel_extract "$DIR/kernel.deb" "$BUILDTMP/pkg" "$KVER"
 	cp "$BUILDTMP/pkg/boot/vmlinuz-$KVER" "$DIR/vmlinuz.tmp" && mv "$DIR/vmlinuz.tmp" "$DIR/vmlinuz"
 	rm -f "$DIR"/initrd-*.gz "$DIR"/rootfs-*.ext4

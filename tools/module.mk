@@ -4,7 +4,7 @@
 #   make integration-check  tests/integration (directly or in tools/sandbox)
 #   make check              unit (+ ASan/UBSan in CI) + integration, one total
 #   make demo               boot the default guest on this terminal
-#   make bench              boot time and memory against QEMU microvm
+#   make bench              boot time, memory and disk I/O against QEMU microvm
 #   make sandbox-check      prove tools/sandbox: /dev/kvm and a nested boot
 #
 # Whatever needs KVM runs directly when $(BUILD)/kvm-ok says /dev/kvm is
@@ -72,8 +72,9 @@ check:
 demo: all $(KVM_OK) guest
 	$(Q)$(call kvm_run,$(BUILD)/mote run --kernel $(GUEST_DIR)/vmlinuz --initrd $(GUEST_DIR)/initrd.gz --rootfs $(GUEST_DIR)/rootfs.ext4$(comma)ephemeral --cpus 2 --cmdline "console=ttyS0 reboot=k panic=-1 pci=off quiet")
 
+# Boot/memory, then disk (tests/integration/bench_all.sh), in one sandbox boot.
 bench: all $(KVM_OK) guest
-	$(Q)$(call kvm_run,env MOTE_BIN=$(BUILD)/mote MOTE_GUEST_DIR=$(GUEST_DIR) tests/integration/bench.sh)
+	$(Q)$(call kvm_run,env MOTE_BIN=$(BUILD)/mote MOTE_GUEST_DIR=$(GUEST_DIR) tests/integration/bench_all.sh)
 
 sandbox-check: $(KVM_OK) guest
 	$(Q)./tools/sandbox --batch --timeout 600 -- \
