@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,6 +42,10 @@ struct fake_be {
 	struct blk_io_req *pending[2 * BLK_QUEUE_SIZE];
 	unsigned npending, submits, flushes;
 	int fail;                  /* -errno to report, or 0 */
+	/* Like io_uring on cached data: kick() finishes the requests at
+	 * once and signals efd; reap() still delivers them. */
+	bool done_on_kick;
+	int efd;
 };
 
 static int fake_submit(void *be, struct blk_io_req *r)
@@ -54,6 +59,11 @@ static int fake_submit(void *be, struct blk_io_req *r)
 
 static void fake_kick(void *be)
 {
+	struct fake_be *f = be;
+	uint64_t one = 1;
+
+	if (f->done_on_kick && f->npending)
+		ck_assert_int_eq(write(f->efd, &one, sizeof(one)), sizeof(one));
 }
 
 static void fake_do(struct fake_be *f, struct blk_io_req *r)
@@ -88,7 +98,9 @@ static void fake_reap(void *be)
 
 static int fake_event_fd(void *be)
 {
-	return -1;
+	struct fake_be *f = be;
+
+	return f->done_on_kick ? f->efd : -1;
 }
 
 static const struct blk_backend_ops fake_ops = {
@@ -624,6 +636,36 @@ START_TEST(reset_drops_inflight)
 }
 END_TEST
 
+/* Requests the backend finished during the kick (cached reads) go back
+ * with the notification that started them, without waiting for the
+ * event loop to see the completion signal. */
+START_TEST(completion_during_kick)
+{
+	struct fx *x = fx_fake(false, 16);
+	struct vdrv_buf b[] = { { HDR, 16, false }, { DATA, 512, true }, { STATUS, 1, true } };
+	uint32_t id, len;
+	uint64_t v;
+
+	x->fake->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ck_assert_int_ge(x->fake->efd, 0);
+	x->fake->done_on_kick = true;
+	x->fake->disk[3 * 512] = 0x33;
+	put_hdr(x, HDR, VIRTIO_BLK_T_IN, 3);
+	uint16_t head = vdrv_add(&x->drv, b, 3);
+	kick(x);
+	ck_assert(vdrv_get_used(&x->drv, &id, &len));
+	ck_assert_uint_eq(id, head);
+	ck_assert_uint_eq(len, 513);
+	ck_assert_uint_eq(status(x), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(x->ram[DATA], 0x33);
+	ck_assert_uint_eq(x->fake->npending, 0);
+	/* The signal was taken: the event loop will not wake for it. */
+	ck_assert_int_lt(read(x->fake->efd, &v, sizeof(v)), 0);
+	close(x->fake->efd);
+	fx_free(x);
+}
+END_TEST
+
 /* ---- Tests against a real image on io_uring ---- */
 
 static void check_image_io(struct fx *x)
@@ -904,6 +946,7 @@ int main(void)
 	tcase_add_test(fake, too_many_segments);
 	tcase_add_test(fake, request_pool_exhaustion);
 	tcase_add_test(fake, reset_drops_inflight);
+	tcase_add_test(fake, completion_during_kick);
 	tcase_add_test(img, image_read_write);
 	tcase_add_test(img, image_on_tmpfs);
 	tcase_add_test(img, image_direct_refused);
