@@ -16,7 +16,7 @@
 # tools/sandbox), both do buffered I/O: QEMU with cache=writeback, mote by
 # its automatic fallback. The line "host I/O:" says which.
 #
-# Environment: MOTE_BIN, MOTE_GUEST_DIR, MOTE_BENCH_DISK_RUNS (3),
+# Environment: MOTE_BIN, MOTE_GUEST_DIR, MOTE_BENCH_DISK_RUNS (5),
 # MOTE_BENCH_DISK_SECONDS (5, per test and boot), MOTE_BENCH_DISK_MIB
 # (256, image size and the sequential tests' budget), MOTE_BENCH_DISK_DIR
 # (where the image lives; default /var/tmp, a tmpfs inside tools/sandbox),
@@ -25,7 +25,7 @@ set -euo pipefail
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 MOTE=${MOTE_BIN:-$TOP/build/mote}
 GUEST=${MOTE_GUEST_DIR:-$TOP/build/guest}
-RUNS=${MOTE_BENCH_DISK_RUNS:-3}
+RUNS=${MOTE_BENCH_DISK_RUNS:-5}
 SECS=${MOTE_BENCH_DISK_SECONDS:-5}
 DISK_MIB=${MOTE_BENCH_DISK_MIB:-256}
 DIR=${MOTE_BENCH_DISK_DIR:-/var/tmp}
