@@ -152,6 +152,10 @@ char *config_kernel_cmdline(const struct vm_config *c)
  * the job arguments, where the kernel still reads them. */
 char *config_kernel_cmdline_with(const struct vm_config *c, const char *extra)
 	__attribute__((warn_unused_result));
+/* Does the kernel's part of the given command line (before any "--") have
+ * the parameter name: a prefix when it ends in '=' ("console="), else the
+ * whole parameter ("acpi=off", "rw")? */
+bool config_cmdline_has(const struct vm_config *c, const char *name);
 
 /*
  * Load a Firecracker-style JSON config file on top of c (which

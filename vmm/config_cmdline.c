@@ -122,6 +122,13 @@ char *config_kernel_cmdline_with(const struct vm_config *c, const char *extra)
 	return out;
 }
 
+bool config_cmdline_has(const struct vm_config *c, const char *name)
+{
+	const char *base = c->cmdline ? c->cmdline : CONFIG_DEFAULT_CMDLINE;
+
+	return has_param(base, find_init_args(base), name);
+}
+
 char *config_kernel_cmdline(const struct vm_config *c)
 {
 	return config_kernel_cmdline_with(c, NULL);

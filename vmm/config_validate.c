@@ -101,7 +101,9 @@ static int image(struct vctx *v, const struct place *p, const char *path,
 
 	if (r == -ENODEV)
 		return fail(v, p, "%s: not a regular file or block device", path);
-	if (r && write && r != -ENOENT && access(path, R_OK) == 0)
+	/* Readable but not writable: read-only access would do. */
+	if ((r == -EACCES || r == -EROFS || r == -EPERM) && write &&
+	    access(path, R_OK) == 0)
 		return fail(v, p, "%s: %s (the guest may write it; make it read-only?)",
 			    path, strerror(-r));
 	if (r)

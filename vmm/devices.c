@@ -14,6 +14,7 @@
 #include "devices/rtc.h"
 #include "devices/uart.h"
 #include "vmm/config.h"
+#include "vmm/log.h"
 #include "vmm/irq.h"
 #include "vmm/kvm.h"
 #include "vmm/vm.h"
@@ -166,6 +167,11 @@ int devices_create(struct vm *vm, char *err, size_t errlen)
 		r = create_platform(vm, d, err, errlen);
 	if (!r)
 		r = vm_virtio_create(&d->virtio, vm, err, errlen);
+	/* Accepted so that Firecracker configs run unchanged, but not silently. */
+	for (size_t i = 0; !r && i < vm->cfg->nnets; i++)
+		log_err("warning: network interface %s (tap %s) is not attached: "
+			"mote has no network device yet", vm->cfg->nets[i].id,
+			vm->cfg->nets[i].tap);
 	return r;
 }
 
@@ -177,6 +183,11 @@ size_t devices_acpi(const struct vm *vm, struct acpi_dev *out, size_t max)
 		return 0;
 	out[n++] = (struct acpi_dev){ ACPI_DEV_UART, PORT_COM1, UART_NR_REGS, IRQ_COM1 };
 	return n + vm_virtio_acpi(&vm->devs->virtio, out + n, max - n);
+}
+
+char *devices_cmdline(const struct vm *vm)
+{
+	return vm_virtio_cmdline(&vm->devs->virtio);
 }
 
 int devices_start(struct vm *vm)

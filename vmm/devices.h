@@ -16,6 +16,9 @@ int devices_create(struct vm *vm, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 /* Describe the devices for the DSDT; returns how many were written. */
 size_t devices_acpi(const struct vm *vm, struct acpi_dev *out, size_t max);
+/* The same devices as kernel command line parameters, for a guest that
+ * cannot read ACPI ("" when none; NULL on -ENOMEM; the caller frees it). */
+char *devices_cmdline(const struct vm *vm) __attribute__((warn_unused_result));
 /* Called once vCPUs are about to run: start device I/O on the event loop. */
 int devices_start(struct vm *vm) __attribute__((warn_unused_result));
 /* Undo devices_create; safe on a partial setup. */

@@ -116,8 +116,10 @@ static bool handle_exit(struct vcpu *c)
 	case KVM_EXIT_INTR:
 		return true;
 	case KVM_EXIT_SHUTDOWN:
-		/* A triple fault: what a PC does on reset, and Linux's reboot=t. */
-		vm_request_stop(c->vm, STOP_REBOOT, 0, NULL);
+		/* A triple fault: what a PC does on reset, and Linux's reboot=t, but
+		 * also how a kernel that crashed early ends; the message tells. */
+		vm_request_stop(c->vm, STOP_REBOOT, 0,
+				"guest reset by a triple fault (reboot=t, or a crash)");
 		return false;
 	case KVM_EXIT_SYSTEM_EVENT:
 		handle_system_event(c);

@@ -166,6 +166,26 @@ static void undo_devices(struct vm *vm)
 	devices_release(vm);
 }
 
+/*
+ * A guest booted with acpi=off cannot find the virtio-mmio devices in the
+ * DSDT, so, as QEMU's microvm does, they are named on the command line,
+ * which kernels built with VIRTIO_MMIO_CMDLINE_DEVICES read. Only then: a
+ * kernel that reads both would register every device twice.
+ */
+static char *kernel_cmdline(const struct vm *vm)
+{
+	char *devs = NULL, *line;
+
+	if (config_cmdline_has(vm->cfg, "acpi=off")) {
+		devs = devices_cmdline(vm);
+		if (!devs)
+			return NULL;
+	}
+	line = config_kernel_cmdline_with(vm->cfg, devs);
+	free(devs);
+	return line;
+}
+
 static int step_boot(struct vm *vm, char *err, size_t errlen)
 {
 	struct acpi_dev devs[32];
@@ -181,7 +201,7 @@ static int step_boot(struct vm *vm, char *err, size_t errlen)
 		snprintf(err, errlen, "building ACPI tables: %s", strerror(-r));
 		return r;
 	}
-	char *cmdline = config_kernel_cmdline(vm->cfg);
+	char *cmdline = kernel_cmdline(vm);
 	if (!cmdline)
 		return -ENOMEM;
 	b.cmdline = cmdline;

@@ -9,6 +9,7 @@
 #include "vmm/vm.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <linux/kvm.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,6 +118,33 @@ size_t vm_virtio_acpi(const struct vm_virtio *v, struct acpi_dev *out, size_t ma
 		out[n] = (struct acpi_dev){ ACPI_DEV_VIRTIO_MMIO, v->slots[n].base,
 					    VIRTIO_MMIO_SIZE, v->slots[n].irq.gsi };
 	return n;
+}
+
+char *vm_virtio_cmdline(const struct vm_virtio *v)
+{
+	char *out = NULL;
+	size_t size;
+	const char *sep = "";
+	FILE *f = open_memstream(&out, &size);
+
+	if (!f)
+		return NULL;
+	for (size_t i = 0; i < v->n; i++) {
+		const struct virtio_slot *s = &v->slots[i];
+
+		/* Without ACPI, Linux knows no IOAPIC and takes only the PIC's 16
+		 * lines. */
+		if (s->irq.gsi >= 16)
+			continue;
+		fprintf(f, "%svirtio_mmio.device=%u@0x%" PRIx64 ":%u", sep,
+			(unsigned)VIRTIO_MMIO_SIZE, s->base, (unsigned)s->irq.gsi);
+		sep = " ";
+	}
+	if (fclose(f) != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
 }
 
 int vm_virtio_start(struct vm_virtio *v, struct vm *vm)

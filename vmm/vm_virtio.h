@@ -26,6 +26,10 @@ int vm_virtio_create(struct vm_virtio *v, struct vm *vm, char *err, size_t errle
 	__attribute__((warn_unused_result));
 /* DSDT entries; returns how many were written (at most max). */
 size_t vm_virtio_acpi(const struct vm_virtio *v, struct acpi_dev *out, size_t max);
+/* "virtio_mmio.device=SIZE@ADDR:GSI ..." for each device whose GSI a
+ * kernel without an IOAPIC can reach (below 16), for kernels that cannot
+ * read the DSDT. "" when there are none; NULL on -ENOMEM; caller frees. */
+char *vm_virtio_cmdline(const struct vm_virtio *v) __attribute__((warn_unused_result));
 /* Register queue notifications on the event loop. */
 int vm_virtio_start(struct vm_virtio *v, struct vm *vm) __attribute__((warn_unused_result));
 void vm_virtio_release(struct vm_virtio *v);

@@ -4,11 +4,13 @@
 #   integration: N passed, N failed
 # Exits non-zero if any test failed or none ran. Each test's full output is
 # in build/integration/<test>.log (MOTE_TEST_OUT), its consoles beside it.
+# With MOTE_TEST_RESULTS=FILE, each result is also appended to FILE as it
+# comes ("PASS name" or "FAIL name"), for sandboxed.sh.
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
 export MOTE_TEST_OUT=${MOTE_TEST_OUT:-$TOP/build/integration}
-TEST_TIMEOUT=${MOTE_TEST_TIMEOUT:-900}
+TEST_TIMEOUT=${MOTE_TEST_TIMEOUT:-600}
 mkdir -p "$MOTE_TEST_OUT"
 
 if [ $# -gt 0 ]; then
@@ -31,6 +33,11 @@ for t in "${tests[@]}"; do
 	rc=0
 	timeout -k 10 "$TEST_TIMEOUT" bash "$t" >"$log" 2>&1 </dev/null || rc=$?
 	secs=$(($(date +%s) - start))
+	if [ -n "${MOTE_TEST_RESULTS:-}" ]; then
+		if [ "$rc" -eq 0 ]; then r=PASS; else r=FAIL; fi
+		echo "$r $name" >>"$MOTE_TEST_RESULTS"
+		sync "$MOTE_TEST_RESULTS" 2>/dev/null
+	fi
 	if [ "$rc" -eq 0 ]; then
 		pass=$((pass + 1))
 		echo "PASS $name (${secs}s)"

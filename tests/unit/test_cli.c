@@ -80,6 +80,7 @@ static const struct bad_flags bad[] = {
 	{ { RUN, "--cpus", "-1" }, "mote: --cpus -1: not a number" },
 	{ { RUN, "--cpus", "2x" }, "mote: --cpus 2x: not a number" },
 	{ { RUN, "--rootfs", "/nope" }, "mote: --rootfs /nope: No such file or directory" },
+	{ { RUN, "--drive", "dir" }, "mote: --drive dir: Is a directory" },
 	{ { RUN, "--drive", "d.img,fast" }, "mote: --drive d.img,fast: unknown option 'fast' "
 	  "(ro, rw, ephemeral, cache=unsafe|writeback, io=sync|async)" },
 	{ { RUN, "--drive", ",ro" }, "mote: --drive ,ro: no image path" },

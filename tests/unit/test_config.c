@@ -407,6 +407,35 @@ START_TEST(cmdline_rules)
 }
 END_TEST
 
+/* acpi=off switches mote to command-line device descriptions; only the
+ * kernel's part of the line counts, and only the whole parameter. */
+START_TEST(cmdline_has_param)
+{
+	static const struct { const char *line, *name; bool want; } cases[] = {
+		{ "quiet acpi=off", "acpi=off", true },
+		{ "acpi=offx", "acpi=off", false },
+		{ "xacpi=off", "acpi=off", false },
+		{ "quiet -- acpi=off", "acpi=off", false },
+		{ "acpi=off -- x", "acpi=off", true },
+		{ "console=hvc0 rw", "console=", true },
+		{ "rwx", "rw", false },
+		{ NULL, "acpi=off", false },
+		{ NULL, "pci=off", true },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct vm_config c;
+
+		config_init(&c);
+		if (cases[i].line)
+			c.cmdline = strdup(cases[i].line);
+		ck_assert_msg(config_cmdline_has(&c, cases[i].name) == cases[i].want,
+			      "'%s' has '%s'", cases[i].line, cases[i].name);
+		config_release(&c);
+	}
+}
+END_TEST
+
 START_TEST(cmdline_too_long)
 {
 	struct vm_config c;
@@ -585,6 +614,7 @@ int main(void)
 	tcase_add_test(tc, json_syntax_errors);
 	tcase_add_test(tc, json_file_errors);
 	tcase_add_loop_test(tc, cmdline_rules, 0, sizeof(cmdlines) / sizeof(*cmdlines));
+	tcase_add_test(tc, cmdline_has_param);
 	tcase_add_test(tc, cmdline_too_long);
 	tcase_add_test(tc, drive_ids_generated);
 	tcase_add_test(tc, mac_parsing);
