@@ -52,7 +52,7 @@ INTEGRATION_ENV := env MOTE_BIN=$(BUILD)/mote MOTE_GUEST_DIR=$(GUEST_DIR) \
 
 # No prerequisite on $(BUILD)/mote: a missing binary must show up as failed
 # tests, not stop the run before anything is counted.
-# In the sandbox, the suite runs in one sandbox boot, and once more for the
+# In the sandbox, the suite runs in one sandbox boot, and again for the
 # tests left without a result if that sandbox got stuck (sandboxed.sh);
 # CI allows 90 minutes in all.
 integration-check: $(KVM_OK) guest

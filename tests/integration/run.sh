@@ -10,7 +10,7 @@ set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
 export MOTE_TEST_OUT=${MOTE_TEST_OUT:-$TOP/build/integration}
-TEST_TIMEOUT=${MOTE_TEST_TIMEOUT:-600}
+TEST_TIMEOUT=${MOTE_TEST_TIMEOUT:-300}
 mkdir -p "$MOTE_TEST_OUT"
 
 if [ $# -gt 0 ]; then

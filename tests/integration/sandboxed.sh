@@ -9,21 +9,22 @@
 # that never comes. A user program cannot do that to a kernel, so it is the
 # environment failing, not a test; the sandbox's --stall notices it. Then
 # the tests that have no result yet, the one that was running included,
-# run once more in a new sandbox, and this is said in the output. A test
-# still without a result after that counts as failed. A test that fails,
-# or hangs and is stopped by run.sh's own time limit, is never run again.
+# run again in a new sandbox (at most three sandboxes in all), and this is
+# said in the output. A test still without a result counts as failed.
+# A test that fails, or hangs and is stopped by run.sh's own time limit,
+# is never run again.
 #
 # Environment: as run.sh, plus MOTE_SANDBOX_ATTEMPT_TIMEOUT (seconds per
-# sandbox, default 2400) and MOTE_SANDBOX_STALL (default 720, above run.sh's
-# 600 s limit per test).
+# sandbox, default 1500; three fit in CI's 90 minutes) and
+# MOTE_SANDBOX_STALL (default 360, above run.sh's 300 s limit per test).
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
 OUT=${MOTE_TEST_OUT:-$TOP/build/integration}
 RESULTS=$OUT/results
-LIMIT=${MOTE_SANDBOX_ATTEMPT_TIMEOUT:-2400}
-STALL=${MOTE_SANDBOX_STALL:-720}
-ATTEMPTS=2
+LIMIT=${MOTE_SANDBOX_ATTEMPT_TIMEOUT:-1500}
+STALL=${MOTE_SANDBOX_STALL:-360}
+ATTEMPTS=3
 
 if [ $# -gt 0 ]; then
 	all=("$@")
