@@ -46,6 +46,12 @@ static bool has_param(const char *s, const char *end, const char *name)
 	return false;
 }
 
+/* The line the user gave, or the default. */
+static const char *given_cmdline(const struct vm_config *c)
+{
+	return c->cmdline ? c->cmdline : CONFIG_DEFAULT_CMDLINE;
+}
+
 static const struct drive_config *root_drive(const struct vm_config *c)
 {
 	return c->ndrives && c->drives[0].root ? &c->drives[0] : NULL;
@@ -96,7 +102,7 @@ static void put_init_args(FILE *f, const struct vm_config *c, const char *init)
 
 char *config_kernel_cmdline_with(const struct vm_config *c, const char *extra)
 {
-	const char *base = c->cmdline ? c->cmdline : CONFIG_DEFAULT_CMDLINE;
+	const char *base = given_cmdline(c);
 	const char *init = find_init_args(base), *end = init;
 	char *out = NULL;
 	size_t size;
@@ -124,7 +130,7 @@ char *config_kernel_cmdline_with(const struct vm_config *c, const char *extra)
 
 bool config_cmdline_has(const struct vm_config *c, const char *name)
 {
-	const char *base = c->cmdline ? c->cmdline : CONFIG_DEFAULT_CMDLINE;
+	const char *base = given_cmdline(c);
 
 	return has_param(base, find_init_args(base), name);
 }

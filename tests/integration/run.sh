@@ -33,19 +33,20 @@ for t in "${tests[@]}"; do
 	rc=0
 	timeout -k 10 "$TEST_TIMEOUT" bash "$t" >"$log" 2>&1 </dev/null || rc=$?
 	secs=$(($(date +%s) - start))
-	if [ -n "${MOTE_TEST_RESULTS:-}" ]; then
-		if [ "$rc" -eq 0 ]; then r=PASS; else r=FAIL; fi
-		echo "$r $name" >>"$MOTE_TEST_RESULTS"
-		sync "$MOTE_TEST_RESULTS" 2>/dev/null
-	fi
 	if [ "$rc" -eq 0 ]; then
+		r=PASS
 		pass=$((pass + 1))
 		echo "PASS $name (${secs}s)"
 	else
+		r=FAIL
 		failed=$((failed + 1))
 		[ "$rc" -eq 124 ] && echo "  FAIL: the test took longer than $TEST_TIMEOUT s" >>"$log"
 		echo "FAIL $name (${secs}s)"
 		sed 's/^/    /' "$log" | tail -n 40
+	fi
+	if [ -n "${MOTE_TEST_RESULTS:-}" ]; then
+		echo "$r $name" >>"$MOTE_TEST_RESULTS"
+		sync "$MOTE_TEST_RESULTS" 2>/dev/null
 	fi
 done
 if [ ${#tests[@]} -eq 0 ]; then

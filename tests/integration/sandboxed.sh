@@ -33,7 +33,6 @@ else
 	[ -e "${all[0]}" ] || all=()
 fi
 mkdir -p "$OUT"
-rm -f "$RESULTS"
 : >"$RESULTS"
 
 # result NAME: PASS, FAIL or nothing.
