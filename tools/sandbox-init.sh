@@ -66,6 +66,12 @@ done
 
 [ -e /dev/kvm ] || say "warning: /dev/kvm did not appear (kvm-amd failed to load?)"
 
+# Signs of life for the host's --stall watch: a VM whose timers died stops
+# writing this, a busy one does not.
+if [ "${HEARTBEAT:-0}" -gt 0 ]; then
+	( n=0; while :; do n=$((n + 1)); echo "$n" >/ctl/alive; sleep "$HEARTBEAT"; done ) &
+fi
+
 # A hung job must still end the VM with a status the host can read.
 ( sleep "$INNER_TIMEOUT"; say "job timed out after $INNER_TIMEOUT s"; finish 124 ) &
 
