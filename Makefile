@@ -41,7 +41,6 @@ LIB_SRCS   :=
 MAIN_SRCS  :=
 UNIT_TESTS :=
 include vmm/module.mk
-include vmm/libmote.mk
 include boot/module.mk
 include devices/module.mk
 include virtio/module.mk
@@ -58,9 +57,9 @@ all: $(BUILD)/mote $(BUILD)/libmote.so $(BUILD)/mote.pc $(BUILD)/embed-example
 deps:
 	$(Q)./tools/install-deps.sh
 
-# ---- libmote: static and shared, one public header (vmm/mote.h) ----
+# ---- libmote: static and shared, one public header (vmm/api/mote.h) ----
 # Every core object is position-independent so the same objects make both.
-# The shared library exports only mote_* (vmm/libmote.map); the static one
+# The shared library exports only mote_* (vmm/api/libmote.map); the static one
 # also serves the unit tests, which reach internal modules.
 LIB_SOMAJOR := 0
 LIB_SONAME  := libmote.so.$(LIB_SOMAJOR)
@@ -77,10 +76,10 @@ $(BUILD)/libmote.a: $(LIB_OBJS)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(LIB_SHARED): $(LIB_OBJS) vmm/libmote.map
+$(LIB_SHARED): $(LIB_OBJS) vmm/api/libmote.map
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -shared -Wl,-soname,$(LIB_SONAME) \
-		-Wl,--version-script=vmm/libmote.map -Wl,-z,defs -o $@ $(LIB_OBJS) $(LDLIBS)
+		-Wl,--version-script=vmm/api/libmote.map -Wl,-z,defs -o $@ $(LIB_OBJS) $(LDLIBS)
 
 $(BUILD)/libmote.so: $(LIB_SHARED)
 	$(Q)ln -sf $(notdir $(LIB_SHARED)) $(BUILD)/$(LIB_SONAME)
@@ -114,7 +113,7 @@ $(BUILD)/mote.pc: FORCE
 # outside the tree would be (found next to it through $$ORIGIN).
 $(BUILD)/embed-example: tools/embed-example.c $(BUILD)/libmote.so
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CFLAGS) -Ivmm $(LDFLAGS) -o $@ $< -L$(BUILD) -lmote \
+	$(Q)$(CC) $(CFLAGS) -Ivmm/api $(LDFLAGS) -o $@ $< -L$(BUILD) -lmote \
 		-Wl,-rpath,'$$ORIGIN'
 
 install: $(BUILD)/mote $(BUILD)/libmote.a $(BUILD)/libmote.so $(BUILD)/mote.pc
@@ -124,7 +123,7 @@ install: $(BUILD)/mote $(BUILD)/libmote.a $(BUILD)/libmote.so $(BUILD)/mote.pc
 	install -m 0755 $(LIB_SHARED) $(DESTDIR)$(LIBDIR)/$(notdir $(LIB_SHARED))
 	ln -sf $(notdir $(LIB_SHARED)) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libmote.so
-	install -m 0644 vmm/mote.h $(DESTDIR)$(INCLUDEDIR)/mote.h
+	install -m 0644 vmm/api/mote.h $(DESTDIR)$(INCLUDEDIR)/mote.h
 	install -m 0644 $(BUILD)/mote.pc $(DESTDIR)$(LIBDIR)/pkgconfig/mote.pc
 
 FORCE:

@@ -14,7 +14,7 @@
 #include "boot/acpi_dsdt.h"
 #include "boot/acpi_tables.h"
 #include "boot/layout.h"
-#include "vmm/gmem.h"
+#include "vmm/base/gmem.h"
 
 #define ACPI_ALIGN           16
 #define ACPI_MAX_CPUS        254   /* 8-bit APIC IDs; 0xff is broadcast */

@@ -10,7 +10,7 @@
 #include "boot/layout.h"
 #include "boot/linux.h"
 #include "boot/linux_priv.h"
-#include "vmm/gmem.h"
+#include "vmm/base/gmem.h"
 
 #define PROTO(maj, min)   (((maj) << 8) | (min))
 

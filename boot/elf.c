@@ -11,7 +11,7 @@
 #include "boot/layout.h"
 #include "boot/linux.h"
 #include "boot/linux_priv.h"
-#include "vmm/gmem.h"
+#include "vmm/base/gmem.h"
 
 #define ELF_MAX_PHDRS        64
 #define ELF_INITRD_ADDR_MAX  0x37ffffff  /* boot.rst's default */

@@ -17,7 +17,7 @@
 
 #include "boot/layout.h"
 #include "boot/linux_priv.h"
-#include "vmm/gmem.h"
+#include "vmm/base/gmem.h"
 
 #define PAGE_SIZE        4096ULL
 #define HEAD_BYTES       1024   /* covers the setup header and an ELF header */

@@ -8,7 +8,7 @@
 #include "boot/layout.h"
 #include "boot/linux.h"
 #include "boot/linux_priv.h"
-#include "vmm/gmem.h"
+#include "vmm/base/gmem.h"
 
 #define OLD_CMDLINE_SIZE  255     /* before boot protocol 2.06 */
 #define HEAP_END_PTR      0xde00  /* boot.rst: heap end 0xe000, less 0x200 */

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "boot/layout.h"
-#include "vmm/bus.h"
+#include "vmm/base/bus.h"
 
 enum { OFF_SLEEP_CTL = 0, OFF_SLEEP_STS = 1, OFF_RESET = 2 };
 

@@ -15,7 +15,7 @@
 
 #include <stdint.h>
 
-#include "vmm/stop.h"
+#include "vmm/base/stop.h"
 
 struct bus_ops;
 

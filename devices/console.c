@@ -11,8 +11,9 @@
 #include <unistd.h>
 
 #include "devices/uart.h"
-#include "vmm/evloop.h"
-#include "vmm/log.h"
+#include "vmm/base/efd.h"
+#include "vmm/base/evloop.h"
+#include "vmm/base/log.h"
 
 /* ---- output ---- */
 
@@ -243,21 +244,17 @@ static void on_input(void *opaque, uint32_t events)
 static void on_room(void *opaque, uint32_t events)
 {
 	struct console *c = opaque;
-	uint64_t v;
 
-	if (read(c->room_fd, &v, sizeof(v)) < 0) {
-	}
+	efd_drain(c->room_fd);
 	pump_input(c);
 }
 
 void console_rx_room(void *console)
 {
 	struct console *c = console;
-	uint64_t one = 1;
 
 	/* Any thread: only wake the event loop, which owns the input. */
-	if (write(c->room_fd, &one, sizeof(one)) < 0) {
-	}
+	efd_signal(c->room_fd);
 }
 
 /* ---- terminal ---- */
@@ -343,7 +340,7 @@ static int setup_notifiers(struct console *c)
 {
 	int err;
 
-	c->room_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	c->room_fd = efd_new();
 	c->flush_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (c->room_fd < 0 || c->flush_fd < 0) {
 		err = -errno;

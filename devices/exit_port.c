@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "vmm/bus.h"
+#include "vmm/base/bus.h"
 
 void exit_port_init(struct exit_port *p, const struct stop_hook *stop)
 {

@@ -6,7 +6,7 @@
 #ifndef MOTE_DEVICES_EXIT_PORT_H
 #define MOTE_DEVICES_EXIT_PORT_H
 
-#include "vmm/stop.h"
+#include "vmm/base/stop.h"
 
 struct bus_ops;
 

@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "vmm/bus.h"
+#include "vmm/base/bus.h"
 
 #define STS_OBF        0x01   /* output buffer full: data at 0x60 */
 #define STS_SYS        0x04   /* mirrors CTR_SYS */

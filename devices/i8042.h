@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vmm/stop.h"
+#include "vmm/base/stop.h"
 
 struct bus_ops;
 

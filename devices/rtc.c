@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "vmm/bus.h"
+#include "vmm/base/bus.h"
 
 #define REG_SECONDS 0x00
 #define REG_MINUTES 0x02

@@ -10,8 +10,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "vmm/bus.h"
-#include "vmm/irq.h"
+#include "vmm/base/bus.h"
+#include "vmm/base/irq.h"
 
 enum {
 	REG_RBR_THR_DLL = 0, REG_IER_DLM, REG_IIR_FCR, REG_LCR, REG_MCR,

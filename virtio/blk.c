@@ -1,8 +1,8 @@
 #include "virtio/blk.h"
 
-#include "virtio/mmio.h"
+#include "virtio/device.h"
 #include "virtio/virtio.h"
-#include "vmm/evloop.h"
+#include "vmm/base/evloop.h"
 
 #include <endian.h>
 #include <errno.h>
@@ -55,7 +55,7 @@ int blk_init(struct blk *b, const struct blk_backend_ops *ops, void *be, uint64_
 	b->sectors = size / BLK_SECTOR;
 	b->bops = ops;
 	b->be = be;
-	b->t = NULL;
+	b->host = NULL;
 	b->loop = NULL;
 	b->vq = NULL;
 	b->stalled = false;
@@ -122,7 +122,7 @@ static void finish(struct blk *b, struct blk_req *r, uint8_t status, uint32_t wr
 	*r->status = status;
 	/* Fails only if the queue broke meanwhile; NEEDS_RESET is set then. */
 	if (virtq_push(b->vq, r->head, written) < 0)
-		virtio_mmio_needs_reset(b->t);
+		virtio_host_needs_reset(b->host);
 	put_req(b, r);
 }
 
@@ -285,7 +285,7 @@ static void process(struct blk *b)
 		}
 		int n = virtq_pop(b->vq, &b->chain);
 		if (n < 0)
-			virtio_mmio_needs_reset(b->t);
+			virtio_host_needs_reset(b->host);
 		if (n <= 0)
 			break;
 		struct blk_req *r = b->free;
@@ -294,7 +294,7 @@ static void process(struct blk *b)
 		if (!r->status) {
 			/* Nowhere to put a status: the driver broke the spec. */
 			put_req(b, r);
-			virtio_mmio_needs_reset(b->t);
+			virtio_host_needs_reset(b->host);
 			continue;
 		}
 		handle(b, r, &b->chain);
@@ -322,11 +322,11 @@ static bool take_completion_signal(struct blk *b)
 
 void blk_poll(struct blk *b)
 {
-	virtio_mmio_lock(b->t);
+	virtio_host_lock(b->host);
 	reap(b);
 	if (b->vq)
-		virtio_mmio_signal_used(b->t, 0);
-	virtio_mmio_unlock(b->t);
+		virtio_host_signal_used(b->host, 0);
+	virtio_host_unlock(b->host);
 }
 
 /* ---- Transport callbacks (transport lock held) ---- */
@@ -361,12 +361,12 @@ static void on_completion(void *opaque, uint32_t events)
 	blk_poll(b);
 }
 
-static int blk_attach(void *dev, struct virtio_mmio *t, struct evloop *loop)
+static int blk_attach(void *dev, const struct virtio_host *host, struct evloop *loop)
 {
 	struct blk *b = dev;
 	int fd = b->bops->event_fd(b->be);
 
-	b->t = t;
+	b->host = host;
 	if (fd < 0)
 		return 0;
 	int err = evloop_add(loop, fd, EPOLLIN, on_completion, b);
@@ -412,7 +412,7 @@ static void blk_queue_notify(void *dev, unsigned q)
 	 * back now, under this interrupt, not one event-loop turn later. */
 	if (take_completion_signal(b))
 		reap(b);
-	virtio_mmio_signal_used(b->t, 0);
+	virtio_host_signal_used(b->host, 0);
 }
 
 const struct virtio_dev_ops blk_virtio_ops = {

@@ -35,7 +35,7 @@
 
 struct evloop;
 struct virtio_dev_ops;
-struct virtio_mmio;
+struct virtio_host;
 
 #define BLK_QUEUE_SIZE   256     /* QueueNumMax, and requests in flight */
 #define BLK_SEG_MAX      126     /* data segments per request (config seg_max) */
@@ -86,7 +86,7 @@ struct blk {
 	void *be;
 	struct blk_io image;       /* the backend blk_open() sets up */
 	bool own_image;
-	struct virtio_mmio *t;     /* set by attach */
+	const struct virtio_host *host;  /* set by attach */
 	struct evloop *loop;       /* where the completion fd is registered */
 	struct virtq *vq;          /* set while the driver has it active */
 	uint64_t features;         /* negotiated */

@@ -1,6 +1,6 @@
 #include "virtio/blk_io.h"
 
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 
 #include <errno.h>
 #include <fcntl.h>

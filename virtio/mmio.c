@@ -1,9 +1,10 @@
 #include "virtio/mmio.h"
 
 #include "virtio/virtio.h"
-#include "vmm/bus.h"
-#include "vmm/evloop.h"
-#include "vmm/irq.h"
+#include "vmm/base/bus.h"
+#include "vmm/base/efd.h"
+#include "vmm/base/evloop.h"
+#include "vmm/base/irq.h"
 
 #include <errno.h>
 #include <string.h>
@@ -45,6 +46,12 @@ static void close_notify_fds(struct virtio_mmio *t)
 	}
 }
 
+static void host_lock(void *t) { virtio_mmio_lock(t); }
+static void host_unlock(void *t) { virtio_mmio_unlock(t); }
+static void host_signal_used(void *t, unsigned q) { virtio_mmio_signal_used(t, q); }
+static void host_config_changed(void *t) { virtio_mmio_config_changed(t); }
+static void host_needs_reset(void *t) { virtio_mmio_needs_reset(t); }
+
 int virtio_mmio_init(struct virtio_mmio *t, const struct gmem *mem, struct irq_line *irq,
 		     const struct virtio_dev_ops *ops, void *dev)
 {
@@ -58,9 +65,9 @@ int virtio_mmio_init(struct virtio_mmio *t, const struct gmem *mem, struct irq_l
 		t->qregs[i].num = ops->queue_max;
 	}
 	for (unsigned i = 0; i < ops->num_queues; i++) {
-		t->notify[i].fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		t->notify[i].fd = efd_new();
 		if (t->notify[i].fd < 0) {
-			int err = -errno;
+			int err = t->notify[i].fd;
 			close_notify_fds(t);
 			return err;
 		}
@@ -75,6 +82,8 @@ int virtio_mmio_init(struct virtio_mmio *t, const struct gmem *mem, struct irq_l
 	t->ops = ops;
 	t->dev = dev;
 	t->device_features = ops->features(dev) | VIRTIO_BIT(VIRTIO_F_VERSION_1);
+	t->host = (struct virtio_host){ host_lock, host_unlock, host_signal_used,
+					host_config_changed, host_needs_reset, t };
 	return 0;
 }
 
@@ -98,7 +107,7 @@ int virtio_mmio_attach(struct virtio_mmio *t, struct evloop *loop)
 	t->loop = loop;
 	if (t->ops->attach) {
 		virtio_mmio_lock(t);
-		err = t->ops->attach(t->dev, t, loop);
+		err = t->ops->attach(t->dev, &t->host, loop);
 		virtio_mmio_unlock(t);
 		if (err)
 			goto undo;
@@ -161,14 +170,11 @@ void virtio_mmio_unlock(struct virtio_mmio *t)
 
 void virtio_mmio_poll_notify(struct virtio_mmio *t, unsigned q)
 {
-	uint64_t v;
-
 	if (q >= t->ops->num_queues)
 		return;
-	/* Drain first: a notify arriving while the device works re-arms it. */
-	if (read(t->notify[q].fd, &v, sizeof(v)) < 0) {
-		/* EAGAIN: nothing pending; look at the queue anyway. */
-	}
+	/* Drain first: a notify arriving while the device works re-arms it.
+	 * Nothing pending: look at the queue anyway. */
+	efd_drain(t->notify[q].fd);
 	virtio_mmio_lock(t);
 	if (t->active && t->vq[q].ready)
 		t->ops->queue_notify(t->dev, q);
@@ -177,11 +183,7 @@ void virtio_mmio_poll_notify(struct virtio_mmio *t, unsigned q)
 
 static void kick(struct virtio_mmio *t, unsigned q)
 {
-	uint64_t one = 1;
-
-	/* EAGAIN means the counter is saturated: a wake-up is pending. */
-	if (write(t->notify[q].fd, &one, sizeof(one)) < 0) {
-	}
+	efd_signal(t->notify[q].fd);
 }
 
 /* One edge each time a status bit is set, even if it was set already: an

@@ -31,6 +31,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "virtio/device.h"
 #include "virtio/virtq.h"
 
 struct bus_ops;
@@ -40,7 +41,7 @@ struct irq_line;
 struct virtio_mmio;
 
 #define VIRTIO_MMIO_SIZE          0x200   /* bus range: registers + config */
-#define VIRTIO_MMIO_MAX_QUEUES    8
+#define VIRTIO_MMIO_MAX_QUEUES    VIRTIO_DEV_MAX_QUEUES
 #define VIRTIO_MMIO_MAGIC         0x74726976  /* "virt" */
 #define VIRTIO_MMIO_VENDOR        0x45544f4d  /* "MOTE" */
 
@@ -79,34 +80,6 @@ struct virtio_mmio;
 #define VIRTIO_MMIO_INT_VRING         0x1
 #define VIRTIO_MMIO_INT_CONFIG        0x2
 
-/*
- * What a device backend provides. All callbacks run with the transport's
- * mutex held; optional ones may be NULL.
- */
-struct virtio_dev_ops {
-	const char *name;            /* "blk", for messages */
-	uint32_t device_id;          /* VIRTIO_ID_* */
-	unsigned num_queues;         /* 1..VIRTIO_MMIO_MAX_QUEUES */
-	uint16_t queue_max;          /* QueueNumMax: power of 2, <= VIRTQ_SIZE_MAX */
-	/* Feature bits offered (device and ring bits); VERSION_1 is added. */
-	uint64_t (*features)(void *dev);
-	/* Config space at offset off (from 0x100); must bounds-check. */
-	void (*config_read)(void *dev, uint32_t off, uint8_t *data, unsigned len);
-	void (*config_write)(void *dev, uint32_t off, const uint8_t *data, unsigned len);
-	/* Optional: register the device's own fds (virtio_mmio_attach). */
-	int (*attach)(void *dev, struct virtio_mmio *t, struct evloop *loop);
-	/* Optional: undo attach (virtio_mmio_release). */
-	void (*detach)(void *dev, struct evloop *loop);
-	/* DRIVER_OK: start using queues[0..num_queues) (those that are ready)
-	 * with the negotiated features. Non-zero: DEVICE_NEEDS_RESET. */
-	int (*activate)(void *dev, struct virtq *queues, uint64_t features);
-	/* Stop touching the queues and guest memory; wait for in-flight I/O.
-	 * Also called when the device was never activated. */
-	void (*reset)(void *dev);
-	/* Queue qidx was notified (evloop thread, device active). */
-	void (*queue_notify)(void *dev, unsigned qidx);
-};
-
 struct virtio_mmio_notify {
 	struct virtio_mmio *t;
 	unsigned idx;
@@ -126,6 +99,7 @@ struct virtio_mmio {
 	const struct virtio_dev_ops *ops;
 	void *dev;
 	struct evloop *loop;         /* set by virtio_mmio_attach() */
+	struct virtio_host host;     /* lent to the device at attach */
 	uint64_t device_features, driver_features;
 	uint32_t dev_feat_sel, drv_feat_sel, queue_sel;
 	uint32_t status, isr, config_gen;
@@ -165,21 +139,13 @@ int virtio_mmio_notify_fd(const struct virtio_mmio *t, unsigned q);
  * device is live, run its queue_notify. Exposed for tests. */
 void virtio_mmio_poll_notify(struct virtio_mmio *t, unsigned q);
 
-/* For a device's own evloop handlers: hold while touching queues or
- * calling the virtio_mmio_* device functions below. */
+/* Device side through struct virtio_host; exposed for tests, which
+ * drive a transport without a device's help. Lock held where noted in
+ * virtio/device.h. */
 void virtio_mmio_lock(struct virtio_mmio *t);
 void virtio_mmio_unlock(struct virtio_mmio *t);
-
-/* Device side, lock held. After pushing used buffers on queue q: raise a
- * used-buffer interrupt if the driver wants one (virtq_should_notify). */
 void virtio_mmio_signal_used(struct virtio_mmio *t, unsigned q);
-
-/* Device side, lock held: config space changed; bump ConfigGeneration and
- * raise a config-change interrupt. */
 void virtio_mmio_config_changed(struct virtio_mmio *t);
-
-/* Device side, lock held: the device is broken (e.g. a malformed queue);
- * sets DEVICE_NEEDS_RESET and, once DRIVER_OK, tells the driver. */
 void virtio_mmio_needs_reset(struct virtio_mmio *t);
 
 #endif

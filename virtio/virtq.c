@@ -1,6 +1,6 @@
 #include "virtio/virtq.h"
 
-#include "vmm/gmem.h"
+#include "vmm/base/gmem.h"
 
 #include <endian.h>
 #include <errno.h>

@@ -2,7 +2,7 @@
  * The device side of a virtio split virtqueue (virtio 1.1 section 2.6).
  *
  * Knows nothing of KVM, of transports or of notifications: guest memory is
- * reached only through vmm/gmem.h, and the caller decides what to do with
+ * reached only through vmm/base/gmem.h, and the caller decides what to do with
  * a chain and when to interrupt. The guest is hostile: every field read
  * from the rings is read once into host memory, checked, and only the copy
  * is used. A malformed ring makes the queue "broken": virtq_pop() and

@@ -1,9 +1,9 @@
 /*
- * The mote command, a thin client of libmote (vmm/mote.h): parse the
+ * The mote command, a thin client of libmote (vmm/api/mote.h): parse the
  * command line, run the VM with the console on stdin and stdout, turn
  * SIGINT, SIGTERM and SIGHUP into a stop, exit with the VM's status.
  */
-#include "vmm/mote.h"
+#include "vmm/api/mote.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,8 @@
-LIB_SRCS += vmm/log.c vmm/gmem.c vmm/bus.c vmm/irq.c vmm/evloop.c \
-            vmm/kvm.c vmm/vcpu.c vmm/x86_cpu.c vmm/vm.c vmm/vm_run.c \
-            vmm/devices.c vmm/vm_virtio.c
+# vmm/ by layer, lowest first: base (the primitives devices/, virtio/ and
+# boot/ may include), config, core (KVM, vCPUs, device manager), api
+# (libmote), then the mote command. tools/check-layers.sh enforces it.
+include vmm/base/module.mk
+include vmm/config/module.mk
+include vmm/core/module.mk
+include vmm/api/module.mk
 MAIN_SRCS += vmm/main.c
-include vmm/config.mk

@@ -15,7 +15,7 @@
 #include "boot/acpi.h"
 #include "boot/aml.h"
 #include "boot/layout.h"
-#include "vmm/gmem.h"
+#include "vmm/base/gmem.h"
 
 #define RAM_SIZE  (2u << 20)
 #define MAX_FOUND 64

@@ -4,7 +4,7 @@
  * checks a file as "run" would. Run in a scratch directory with small
  * stand-in kernel and image files.
  */
-#include "vmm/cli.h"
+#include "vmm/config/cli.h"
 
 #include <check.h>
 #include <fcntl.h>

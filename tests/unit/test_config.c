@@ -3,8 +3,8 @@
  * and bad files, the kernel command line rules and size parsing. They run
  * in a scratch directory holding small stand-in kernel and image files.
  */
-#include "vmm/config.h"
-#include "vmm/size.h"
+#include "vmm/config/config.h"
+#include "vmm/config/size.h"
 
 #include <check.h>
 #include <errno.h>

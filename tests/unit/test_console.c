@@ -17,8 +17,8 @@
 
 #include "devices/console.h"
 #include "devices/uart.h"
-#include "vmm/bus.h"
-#include "vmm/evloop.h"
+#include "vmm/base/bus.h"
+#include "vmm/base/evloop.h"
 
 struct fixture {
 	struct evloop loop;

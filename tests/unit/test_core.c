@@ -1,7 +1,7 @@
 /* Unit tests for the VMM core's pure parts: guest memory, buses, event loop. */
-#include "vmm/bus.h"
-#include "vmm/evloop.h"
-#include "vmm/gmem.h"
+#include "vmm/base/bus.h"
+#include "vmm/base/evloop.h"
+#include "vmm/base/gmem.h"
 
 #include <check.h>
 #include <errno.h>

@@ -26,9 +26,9 @@
 #include "devices/i8042.h"
 #include "devices/rtc.h"
 #include "devices/uart.h"
-#include "vmm/bus.h"
-#include "vmm/irq.h"
-#include "vmm/stop.h"
+#include "vmm/base/bus.h"
+#include "vmm/base/irq.h"
+#include "vmm/base/stop.h"
 
 static unsigned nr_seeds = 50, first_seed = 1, nr_ops = 20000;
 

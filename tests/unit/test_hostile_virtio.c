@@ -19,10 +19,10 @@
 #include "virtio/blk_io.h"
 #include "virtio/mmio.h"
 #include "virtio/virtio.h"
-#include "vmm/bus.h"
-#include "vmm/evloop.h"
-#include "vmm/gmem.h"
-#include "vmm/irq.h"
+#include "vmm/base/bus.h"
+#include "vmm/base/evloop.h"
+#include "vmm/base/gmem.h"
+#include "vmm/base/irq.h"
 
 #include <check.h>
 #include <endian.h>

@@ -1,13 +1,13 @@
 /*
- * Unit tests for libmote's public API (vmm/mote.h) where no KVM is
+ * Unit tests for libmote's public API (vmm/api/mote.h) where no KVM is
  * needed: configs from JSON, files, code and the command line; error
  * texts; the result's JSON and the atomic result file; a VM's life cycle
  * up to (not including) building it: stops before the start end the run
  * at once, and a start that fails still writes the result file.
  * They run in a scratch directory holding a stand-in kernel file.
  */
-#include "vmm/mote.h"
-#include "vmm/result.h"
+#include "vmm/api/mote.h"
+#include "vmm/api/result.h"
 
 #include <check.h>
 #include <dirent.h>

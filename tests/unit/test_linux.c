@@ -17,7 +17,7 @@
 
 #include "boot/layout.h"
 #include "boot/linux.h"
-#include "vmm/gmem.h"
+#include "vmm/base/gmem.h"
 
 #define MIB            (1024ULL * 1024)
 #define RAM_SIZE       (64 * MIB)

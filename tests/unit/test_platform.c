@@ -9,8 +9,8 @@
 #include "devices/acpi_pm.h"
 #include "devices/exit_port.h"
 #include "devices/i8042.h"
-#include "vmm/bus.h"
-#include "vmm/stop.h"
+#include "vmm/base/bus.h"
+#include "vmm/base/stop.h"
 
 struct stop_log {
 	unsigned calls;

@@ -1,6 +1,6 @@
 /* The CMOS RTC: time registers in BCD and binary, status registers, RAM. */
 #include "devices/rtc.h"
-#include "vmm/bus.h"
+#include "vmm/base/bus.h"
 
 #include <check.h>
 #include <stdlib.h>

@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include "devices/uart.h"
-#include "vmm/bus.h"
-#include "vmm/irq.h"
+#include "vmm/base/bus.h"
+#include "vmm/base/irq.h"
 
 enum { RBR = 0, THR = 0, DLL = 0, IER = 1, DLM = 1, IIR = 2, FCR = 2, LCR = 3,
        MCR = 4, LSR = 5, MSR = 6, SCR = 7 };

@@ -4,10 +4,10 @@
 #include "tests/unit/virtq_driver.c"
 #include "virtio/mmio.h"
 #include "virtio/virtio.h"
-#include "vmm/bus.h"
-#include "vmm/evloop.h"
-#include "vmm/gmem.h"
-#include "vmm/irq.h"
+#include "vmm/base/bus.h"
+#include "vmm/base/evloop.h"
+#include "vmm/base/gmem.h"
+#include "vmm/base/irq.h"
 
 #include <check.h>
 #include <errno.h>
@@ -22,7 +22,7 @@
 /* The fake device: records what the transport asked of it, and echoes
  * every popped chain back with its write_len. */
 struct fake {
-	struct virtio_mmio *t;
+	const struct virtio_host *host;
 	struct virtq *qs;
 	uint64_t features;
 	int activations, resets, notifies, attaches, detaches;
@@ -52,11 +52,11 @@ static void fake_config_write(void *dev, uint32_t off, const uint8_t *data, unsi
 		memcpy(f->config + off, data, len);
 }
 
-static int fake_attach(void *dev, struct virtio_mmio *t, struct evloop *loop)
+static int fake_attach(void *dev, const struct virtio_host *host, struct evloop *loop)
 {
 	struct fake *f = dev;
 
-	f->t = t;
+	f->host = host;
 	f->attaches++;
 	return 0;
 }
@@ -93,8 +93,8 @@ static void fake_notify(void *dev, unsigned q)
 	while ((n = virtq_pop(&f->qs[q], &f->c)) > 0)
 		ck_assert_int_eq(virtq_push(&f->qs[q], f->c.head, f->c.write_len), 0);
 	if (n < 0)
-		virtio_mmio_needs_reset(f->t);
-	virtio_mmio_signal_used(f->t, q);
+		virtio_host_needs_reset(f->host);
+	virtio_host_signal_used(f->host, q);
 }
 
 static const struct virtio_dev_ops fake_ops = {

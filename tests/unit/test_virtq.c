@@ -1,7 +1,7 @@
 /* Unit tests for virtio/virtq.c: a split ring driven by a fake guest. */
 #include "tests/unit/virtq_driver.c"
 #include "virtio/virtq.h"
-#include "vmm/gmem.h"
+#include "vmm/base/gmem.h"
 
 #include <check.h>
 #include <errno.h>

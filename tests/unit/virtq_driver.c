@@ -6,7 +6,7 @@
 #include "tests/unit/virtq_driver.h"
 
 #include "virtio/virtq.h"
-#include "vmm/gmem.h"
+#include "vmm/base/gmem.h"
 
 #include <assert.h>
 #include <string.h>

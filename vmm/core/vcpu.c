@@ -1,0 +1,234 @@
+#include "vmm/core/vcpu.h"
+#include "vmm/core/kvm.h"
+#include "vmm/base/log.h"
+#include "vmm/core/vm.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+int vcpu_init(struct vcpu *c, struct vm *vm, unsigned id)
+{
+	memset(c, 0, sizeof(*c));
+	c->vm = vm;
+	c->id = id;
+	c->fd = KVM_IOCTL(vm->vm_fd, KVM_CREATE_VCPU, id);
+	if (c->fd < 0)
+		return c->fd;
+	c->run_size = vm->run_size;
+	c->run = mmap(NULL, c->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, c->fd, 0);
+	if (c->run == MAP_FAILED) {
+		int err = -errno;
+		c->run = NULL;
+		close(c->fd);
+		c->fd = -1;
+		return err;
+	}
+	return x86_cpu_setup(c, vm->ncpus);
+}
+
+int vcpu_set_boot_state(struct vcpu *c, const struct linux_entry *e)
+{
+	return x86_cpu_boot_regs(c, e);
+}
+
+/* String I/O (rep ins/outs) arrives as count consecutive items. */
+static void handle_io(struct vcpu *c)
+{
+	struct kvm_run *r = c->run;
+	uint8_t *data = (uint8_t *)r + r->io.data_offset;
+	unsigned size = r->io.size;
+
+	/* data_offset and count come from KVM, but check they stay in the page. */
+	if (r->io.data_offset >= c->run_size ||
+	    (uint64_t)size * r->io.count > c->run_size - r->io.data_offset)
+		return;
+	for (uint32_t i = 0; i < r->io.count; i++, data += size) {
+		if (r->io.direction == KVM_EXIT_IO_OUT)
+			bus_write(&c->vm->pio, r->io.port, data, size);
+		else
+			bus_read(&c->vm->pio, r->io.port, data, size);
+	}
+}
+
+static void handle_mmio(struct vcpu *c)
+{
+	struct kvm_run *r = c->run;
+	unsigned len = r->mmio.len;
+
+	if (len == 0 || len > sizeof(r->mmio.data))
+		return;
+	if (r->mmio.is_write)
+		bus_write(&c->vm->mmio, r->mmio.phys_addr, r->mmio.data, len);
+	else
+		bus_read(&c->vm->mmio, r->mmio.phys_addr, r->mmio.data, len);
+}
+
+static void handle_system_event(struct vcpu *c)
+{
+	switch (c->run->system_event.type) {
+	case KVM_SYSTEM_EVENT_SHUTDOWN:
+		vm_request_stop(c->vm, STOP_POWEROFF, 0, NULL);
+		break;
+	case KVM_SYSTEM_EVENT_RESET:
+		vm_request_stop(c->vm, STOP_REBOOT, 0, NULL);
+		break;
+	default: {
+		char msg[64];
+		snprintf(msg, sizeof(msg), "vCPU %u: system event %u", c->id,
+			 c->run->system_event.type);
+		vm_request_stop(c->vm, STOP_ERROR, 1, msg);
+	}
+	}
+}
+
+static void stop_with_error(struct vcpu *c, const char *what)
+{
+	char msg[160];
+	struct kvm_run *r = c->run;
+
+	if (r->exit_reason == KVM_EXIT_FAIL_ENTRY)
+		snprintf(msg, sizeof(msg), "vCPU %u: %s (hardware reason 0x%llx)", c->id,
+			 what, (unsigned long long)r->fail_entry.hardware_entry_failure_reason);
+	else if (r->exit_reason == KVM_EXIT_INTERNAL_ERROR)
+		snprintf(msg, sizeof(msg), "vCPU %u: %s (suberror %u)", c->id, what,
+			 r->internal.suberror);
+	else
+		snprintf(msg, sizeof(msg), "vCPU %u: %s (exit reason %u)", c->id, what,
+			 r->exit_reason);
+	vm_request_stop(c->vm, STOP_ERROR, 1, msg);
+}
+
+/* Returns false when the loop must end. */
+static bool handle_exit(struct vcpu *c)
+{
+	switch (c->run->exit_reason) {
+	case KVM_EXIT_IO:
+		handle_io(c);
+		return true;
+	case KVM_EXIT_MMIO:
+		handle_mmio(c);
+		return true;
+	case KVM_EXIT_INTR:
+		return true;
+	case KVM_EXIT_SHUTDOWN:
+		/* A triple fault: what a PC does on reset, and Linux's reboot=t, but
+		 * also how a kernel that crashed early ends; the message tells. */
+		vm_request_stop(c->vm, STOP_REBOOT, 0,
+				"guest reset by a triple fault (reboot=t, or a crash)");
+		return false;
+	case KVM_EXIT_SYSTEM_EVENT:
+		handle_system_event(c);
+		return false;
+	case KVM_EXIT_HLT:
+		/* Only without an in-kernel LAPIC; mote always has one. */
+		stop_with_error(c, "halted with interrupts off");
+		return false;
+	case KVM_EXIT_FAIL_ENTRY:
+		stop_with_error(c, "KVM could not enter the guest");
+		return false;
+	case KVM_EXIT_INTERNAL_ERROR:
+		stop_with_error(c, "KVM internal error");
+		return false;
+	default:
+		stop_with_error(c, "unexpected exit");
+		return false;
+	}
+}
+
+static bool stopping(struct vcpu *c)
+{
+	return __atomic_load_n(&c->vm->st.reason, __ATOMIC_ACQUIRE) != STOP_NONE;
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *c = arg;
+	char name[16];
+	sigset_t kick;
+
+	snprintf(name, sizeof(name), "vcpu%u", c->id);
+	pthread_setname_np(pthread_self(), name);
+	/* Only vCPU threads take the kick signal; others keep it blocked. */
+	sigemptyset(&kick);
+	sigaddset(&kick, VCPU_KICK_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
+
+	while (!stopping(c)) {
+		int r = kvm_ioctl_raw(c->fd, KVM_RUN, 0);
+		if (r == -EINTR || r == -EAGAIN) {
+			/* Kicked: immediate_exit is re-armed by vcpu_kick only. */
+			continue;
+		}
+		if (r < 0) {
+			char msg[96];
+			snprintf(msg, sizeof(msg), "vCPU %u: KVM_RUN: %s", c->id, strerror(-r));
+			vm_request_stop(c->vm, STOP_ERROR, 1, msg);
+			break;
+		}
+		if (!handle_exit(c))
+			break;
+	}
+	return NULL;
+}
+
+int vcpu_start(struct vcpu *c)
+{
+	int r = pthread_create(&c->thread, NULL, vcpu_thread, c);
+
+	if (r)
+		return -r;
+	c->started = true;
+	return 0;
+}
+
+void vcpu_kick(struct vcpu *c)
+{
+	/* immediate_exit covers a kick that lands just before KVM_RUN; the
+	 * signal interrupts one already inside it. */
+	__atomic_store_n(&c->run->immediate_exit, 1, __ATOMIC_RELEASE);
+	if (c->started)
+		pthread_kill(c->thread, VCPU_KICK_SIGNAL);
+}
+
+void vcpu_join(struct vcpu *c)
+{
+	if (c->started) {
+		pthread_join(c->thread, NULL);
+		c->started = false;
+	}
+}
+
+void vcpu_dump(struct vcpu *c)
+{
+	struct kvm_regs r;
+	struct kvm_sregs s;
+
+	if (kvm_ioctl_raw(c->fd, KVM_GET_REGS, (unsigned long)&r) < 0 ||
+	    kvm_ioctl_raw(c->fd, KVM_GET_SREGS, (unsigned long)&s) < 0)
+		return;
+	log_debug("vCPU %u: rip %llx rsp %llx rax %llx rflags %llx cr0 %llx cr3 %llx "
+		  "cr4 %llx efer %llx cs %x", c->id, r.rip, r.rsp, r.rax, r.rflags, s.cr0,
+		  s.cr3, s.cr4, s.efer, s.cs.selector);
+	/* Code bytes at rip, when rip is an identity-mapped address. */
+	const uint8_t *code = gmem_ptr(&c->vm->mem, r.rip, 16);
+	if (code)
+		log_debug("vCPU %u: code %02x %02x %02x %02x %02x %02x %02x %02x %02x %02x "
+			  "%02x %02x", c->id, code[0], code[1], code[2], code[3], code[4],
+			  code[5], code[6], code[7], code[8], code[9], code[10], code[11]);
+}
+
+void vcpu_release(struct vcpu *c)
+{
+	vcpu_join(c);
+	if (c->run)
+		munmap(c->run, c->run_size);
+	if (c->fd >= 0)
+		close(c->fd);
+	c->run = NULL;
+	c->fd = -1;
+}

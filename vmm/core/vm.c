@@ -1,0 +1,316 @@
+/*
+ * VM construction and teardown as an explicit table of steps, run in order
+ * and unwound in reverse, and the run loop: vCPU threads plus the event
+ * loop on the calling thread.
+ */
+#include "vmm/core/vm.h"
+#include "boot/acpi.h"
+#include "boot/layout.h"
+#include "boot/linux.h"
+#include "vmm/config/config.h"
+#include "vmm/core/devices.h"
+#include "vmm/core/kvm.h"
+#include "vmm/base/log.h"
+#include "vmm/core/vcpu.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_CPUID_ENTRIES 256
+
+static int step_kvm(struct vm *vm, char *err, size_t errlen)
+{
+	vm->kvm_fd = kvm_open("/dev/kvm", err, errlen);
+	if (vm->kvm_fd < 0)
+		return vm->kvm_fd;
+	unsigned max = kvm_max_vcpus(vm->kvm_fd);
+	if (vm->ncpus > max) {
+		snprintf(err, errlen, "--cpus %u: this host's KVM allows at most %u",
+			 vm->ncpus, max);
+		return -EINVAL;
+	}
+	vm->run_size = kvm_run_size(vm->kvm_fd);
+	if (vm->run_size < (int)sizeof(struct kvm_run)) {
+		snprintf(err, errlen, "KVM_GET_VCPU_MMAP_SIZE returned %d", vm->run_size);
+		return -EINVAL;
+	}
+	vm->cpuid = calloc(1, sizeof(*vm->cpuid) +
+				      MAX_CPUID_ENTRIES * sizeof(struct kvm_cpuid_entry2));
+	if (!vm->cpuid)
+		return -ENOMEM;
+	vm->cpuid->nent = MAX_CPUID_ENTRIES;
+	int r = KVM_IOCTL(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, vm->cpuid);
+	if (r < 0)
+		snprintf(err, errlen, "KVM_GET_SUPPORTED_CPUID: %s", strerror(-r));
+	return r < 0 ? r : 0;
+}
+
+static void undo_kvm(struct vm *vm)
+{
+	free(vm->cpuid);
+	vm->cpuid = NULL;
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	vm->kvm_fd = -1;
+}
+
+static int step_vm_fd(struct vm *vm, char *err, size_t errlen)
+{
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	uint64_t ident = LAYOUT_KVM_IDENTITY;
+	int r;
+
+	vm->vm_fd = KVM_IOCTL(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0) {
+		snprintf(err, errlen, "KVM_CREATE_VM: %s", strerror(-vm->vm_fd));
+		return vm->vm_fd;
+	}
+	/* Intel needs these two pages below 4 GiB and outside RAM; harmless on AMD. */
+	if ((r = KVM_IOCTL(vm->vm_fd, KVM_SET_TSS_ADDR, LAYOUT_KVM_TSS)) < 0 ||
+	    (r = KVM_IOCTL(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &ident)) < 0 ||
+	    (r = KVM_IOCTL(vm->vm_fd, KVM_CREATE_IRQCHIP, 0)) < 0 ||
+	    (r = KVM_IOCTL(vm->vm_fd, KVM_CREATE_PIT2, &pit)) < 0) {
+		snprintf(err, errlen, "setting up the VM failed: %s", strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+static void undo_vm_fd(struct vm *vm)
+{
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	vm->vm_fd = -1;
+}
+
+static int map_slot(struct vm *vm, unsigned slot, uint64_t gpa, uint64_t size, void *host)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = slot, .guest_phys_addr = gpa, .memory_size = size,
+		.userspace_addr = (uintptr_t)host,
+	};
+	int e = KVM_IOCTL(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r);
+
+	if (e < 0)
+		return e;
+	return gmem_add(&vm->mem, gpa, size, host);
+}
+
+/* RAM below the 32-bit MMIO hole, and whatever does not fit above 4 GiB. */
+static int step_memory(struct vm *vm, char *err, size_t errlen)
+{
+	uint64_t size = vm->cfg->mem_mib << 20;
+	uint64_t low = size < LAYOUT_MMIO_HOLE ? size : LAYOUT_MMIO_HOLE;
+
+	/* NORESERVE: guest RAM is committed page by page as the guest uses it. */
+	vm->ram = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (vm->ram == MAP_FAILED) {
+		vm->ram = NULL;
+		snprintf(err, errlen, "--mem %llu MiB: cannot map guest RAM: %s",
+			 (unsigned long long)vm->cfg->mem_mib, strerror(errno));
+		return -ENOMEM;
+	}
+	vm->ram_size = size;
+	if (!getenv("MOTE_NOHUGE")) madvise(vm->ram, size, MADV_HUGEPAGE);
+	int r = map_slot(vm, 0, 0, low, vm->ram);
+	if (!r && size > low)
+		r = map_slot(vm, 1, LAYOUT_4G, size - low, (uint8_t *)vm->ram + low);
+	if (r)
+		snprintf(err, errlen, "cannot give guest RAM to KVM: %s", strerror(-r));
+	return r;
+}
+
+static void undo_memory(struct vm *vm)
+{
+	if (vm->ram)
+		munmap(vm->ram, vm->ram_size);
+	vm->ram = NULL;
+	memset(&vm->mem, 0, sizeof(vm->mem));
+}
+
+static int step_buses(struct vm *vm, char *err, size_t errlen)
+{
+	bus_init(&vm->pio, "pio", 0xff);
+	bus_init(&vm->mmio, "mmio", 0);
+	int r = evloop_init(&vm->loop);
+	if (r)
+		snprintf(err, errlen, "event loop: %s", strerror(-r));
+	return r;
+}
+
+static void undo_buses(struct vm *vm)
+{
+	evloop_release(&vm->loop);
+	bus_release(&vm->pio);
+	bus_release(&vm->mmio);
+}
+
+static int step_devices(struct vm *vm, char *err, size_t errlen)
+{
+	return devices_create(vm, err, errlen);
+}
+
+static void undo_devices(struct vm *vm)
+{
+	devices_release(vm);
+}
+
+/*
+ * A guest booted with acpi=off cannot find the virtio-mmio devices in the
+ * DSDT, so, as QEMU's microvm does, they are named on the command line,
+ * which kernels built with VIRTIO_MMIO_CMDLINE_DEVICES read. Only then: a
+ * kernel that reads both would register every device twice.
+ */
+static char *kernel_cmdline(const struct vm *vm)
+{
+	char *devs = NULL, *line;
+
+	if (config_cmdline_has(vm->cfg, "acpi=off")) {
+		devs = devices_cmdline(vm);
+		if (!devs)
+			return NULL;
+	}
+	line = config_kernel_cmdline_with(vm->cfg, devs);
+	free(devs);
+	return line;
+}
+
+static int step_boot(struct vm *vm, char *err, size_t errlen)
+{
+	struct acpi_dev devs[32];
+	size_t n = devices_acpi(vm, devs, 32);
+	struct linux_boot_cfg b = {
+		.kernel_path = vm->cfg->kernel,
+		.initrd_path = vm->cfg->initrd,
+	};
+	struct linux_entry entry;
+
+	int r = acpi_build(&vm->mem, vm->ncpus, devs, n, &b.rsdp_gpa);
+	if (r) {
+		snprintf(err, errlen, "building ACPI tables: %s", strerror(-r));
+		return r;
+	}
+	char *cmdline = kernel_cmdline(vm);
+	if (!cmdline)
+		return -ENOMEM;
+	b.cmdline = cmdline;
+	if (vm->cfg->debug)
+		log_debug("kernel command line: %s", cmdline);
+	r = linux_load(&vm->mem, &b, &entry, err, errlen);
+	free(cmdline);
+	if (r)
+		return r;
+	return vcpu_set_boot_state(&vm->vcpus[0], &entry);
+}
+
+static void undo_nothing(struct vm *vm)
+{
+}
+
+static int step_vcpus(struct vm *vm, char *err, size_t errlen)
+{
+	vm->vcpus = calloc(vm->ncpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus)
+		return -ENOMEM;
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		vm->vcpus[i].fd = -1;
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		int r = vcpu_init(&vm->vcpus[i], vm, i);
+		if (r) {
+			snprintf(err, errlen, "creating vCPU %u: %s", i, strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+static void undo_vcpus(struct vm *vm)
+{
+	if (!vm->vcpus)
+		return;
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		vcpu_release(&vm->vcpus[i]);
+	free(vm->vcpus);
+	vm->vcpus = NULL;
+}
+
+static const struct {
+	const char *name;
+	int (*init)(struct vm *vm, char *err, size_t errlen);
+	void (*exit)(struct vm *vm);
+} vm_steps[] = {
+	{ "kvm", step_kvm, undo_kvm },
+	{ "vm", step_vm_fd, undo_vm_fd },
+	{ "memory", step_memory, undo_memory },
+	{ "buses", step_buses, undo_buses },
+	{ "devices", step_devices, undo_devices },
+	{ "vcpus", step_vcpus, undo_vcpus },
+	{ "boot", step_boot, undo_nothing },
+};
+#define NSTEPS (sizeof(vm_steps) / sizeof(vm_steps[0]))
+
+static void stop_hook_cb(void *opaque, enum stop_reason why, int status)
+{
+	vm_request_stop(opaque, why, status, NULL);
+}
+
+int vm_create(struct vm *vm, const struct vm_config *cfg, const struct vm_io *io,
+	      char *err, size_t errlen)
+{
+	struct timespec ts;
+
+	memset(vm, 0, sizeof(*vm));
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	vm->boot_ns = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	vm->cfg = cfg;
+	vm->io = io ? *io : (struct vm_io){ .in_fd = STDIN_FILENO, .out_fd = STDOUT_FILENO };
+	vm->ncpus = cfg->cpus;
+	vm->kvm_fd = vm->vm_fd = -1;
+	vm->loop.epfd = vm->loop.wakefd = -1;
+	vm->stop = (struct stop_hook){ stop_hook_cb, vm };
+	pthread_mutex_init(&vm->st.lock, NULL);
+	err[0] = 0;
+	for (size_t i = 0; i < NSTEPS; i++) {
+		int r = vm_steps[i].init(vm, err, errlen);
+		vm->init_done = i + 1;
+		if (r) {
+			if (!err[0])
+				snprintf(err, errlen, "%s: %s", vm_steps[i].name, strerror(-r));
+			vm_release(vm);
+			return r;
+		}
+	}
+	return 0;
+}
+
+void vm_release(struct vm *vm)
+{
+	devices_restore_tty(vm);
+	while (vm->init_done > 0)
+		vm_steps[--vm->init_done].exit(vm);
+	pthread_mutex_destroy(&vm->st.lock);
+}
+
+void vm_request_stop(struct vm *vm, enum stop_reason why, int status, const char *msg)
+{
+	pthread_mutex_lock(&vm->st.lock);
+	if (vm->st.reason == STOP_NONE) {
+		vm->st.status = status;
+		if (msg)
+			snprintf(vm->st.message, sizeof(vm->st.message), "%s", msg);
+		__atomic_store_n(&vm->st.reason, why, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&vm->st.lock);
+	evloop_stop(&vm->loop);
+}

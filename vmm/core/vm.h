@@ -1,0 +1,81 @@
+/*
+ * The VM object: owns /dev/kvm's fds, guest RAM, the buses, the event loop,
+ * the vCPUs and the devices. Everything mote allocates for a VM hangs off
+ * this struct and is released by vm_release(), in reverse order of setup.
+ */
+#ifndef MOTE_VM_H
+#define MOTE_VM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmm/base/bus.h"
+#include "vmm/base/evloop.h"
+#include "vmm/base/gmem.h"
+#include "vmm/base/stop.h"
+
+struct vm_config;
+struct vcpu;
+struct vm_devices;
+
+/* Where the serial console goes: in_fd is read (-1: no input), guest
+ * output goes to sink if set, else to out_fd (-1: discarded). fds are not
+ * owned. The sink has devices/console.h's console_sink_fn contract. */
+struct vm_io {
+	int in_fd, out_fd;
+	void (*sink)(void *opaque, const uint8_t *buf, size_t len);
+	void *sink_opaque;
+};
+
+struct vm_stop_state {
+	pthread_mutex_t lock;
+	enum stop_reason reason;  /* STOP_NONE while running */
+	int status;               /* mote's exit status */
+	char message[256];        /* for STOP_ERROR */
+};
+
+struct vm {
+	const struct vm_config *cfg;
+	int kvm_fd, vm_fd;
+	int run_size;
+	struct gmem mem;
+	void *ram;                /* one reservation: low RAM, then high RAM */
+	uint64_t ram_size;
+	struct bus pio, mmio;
+	struct evloop loop;
+	unsigned ncpus;
+	struct vcpu *vcpus;
+	struct vm_devices *devs;
+	struct stop_hook stop;    /* what devices call; points at this VM */
+	struct vm_stop_state st;
+	int init_done;            /* how many vm_steps[] ran, for unwinding */
+	struct kvm_cpuid2 *cpuid; /* KVM_GET_SUPPORTED_CPUID, patched per vCPU */
+	uint64_t boot_ns;         /* CLOCK_MONOTONIC at vm_create */
+	uint64_t init_ns;         /* the guest kernel began starting init
+				   * (see devices.c); 0: not yet. Atomic. */
+	struct vm_io io;
+};
+
+/*
+ * Build a VM from a validated config: KVM, memory, devices, boot image.
+ * io is copied; NULL means stdin and stdout. On failure returns -errno
+ * with one line in err; nothing is left behind.
+ */
+int vm_create(struct vm *vm, const struct vm_config *cfg, const struct vm_io *io,
+	      char *err, size_t errlen) __attribute__((warn_unused_result));
+
+/* Run until the guest, the timeout or vm_request_stop() ends it; the
+ * event loop runs on the calling thread. Returns mote's exit status. */
+int vm_run(struct vm *vm);
+
+/* Install the vCPU kick handler (VCPU_KICK_SIGNAL, no SA_RESTART) unless
+ * the process already has another handler for it: then -EBUSY. */
+int vm_setup_kick_signal(void) __attribute__((warn_unused_result));
+
+/* End the VM from any thread (first request wins). */
+void vm_request_stop(struct vm *vm, enum stop_reason why, int status, const char *msg);
+
+void vm_release(struct vm *vm);
+
+#endif
