@@ -134,7 +134,7 @@ static struct fx *fx_new(void)
 	ck_assert_int_eq(evloop_init(&x->loop), 0);
 	ck_assert_int_eq(virtio_mmio_init(&x->t, &x->mem, &x->irq, &fake_ops, &x->dev), 0);
 	ck_assert_int_eq(virtio_mmio_attach(&x->t, &x->loop), 0);
-	ck_assert_ptr_eq(x->dev.t, &x->t);
+	ck_assert_ptr_eq(x->dev.host, &x->t.host);
 	return x;
 }
 
