@@ -33,17 +33,17 @@ static void build_config(struct blk *b)
 	put_le32(b->config + 20, BLK_SECTOR);              /* blk_size */
 }
 
-int blk_init(struct blk *b, const struct blk_backend_ops *ops, void *be, uint64_t size,
-	     bool read_only, const char *id)
+int blk_init(struct blk *b, const struct blk_backend *be, const char *id)
 {
-	if (size % BLK_SECTOR)
+	if (be->size % BLK_SECTOR)
 		return -EINVAL;
 	b->reqs = calloc(BLK_QUEUE_SIZE, sizeof(*b->reqs));
 	if (!b->reqs)
 		return -ENOMEM;
 	b->free = NULL;
-	for (unsigned i = 0; i < BLK_QUEUE_SIZE; i++) {
+	for (unsigned i = BLK_QUEUE_SIZE; i-- > 0;) {
 		b->reqs[i].b = b;
+		b->reqs[i].io.tag = i;
 		b->reqs[i].next_free = b->free;
 		b->free = &b->reqs[i];
 	}
@@ -51,10 +51,9 @@ int blk_init(struct blk *b, const struct blk_backend_ops *ops, void *be, uint64_
 	memset(b->id, 0, sizeof(b->id));
 	if (id)
 		memcpy(b->id, id, strnlen(id, sizeof(b->id)));
-	b->read_only = read_only;
-	b->sectors = size / BLK_SECTOR;
-	b->bops = ops;
-	b->be = be;
+	b->read_only = be->read_only;
+	b->sectors = be->size / BLK_SECTOR;
+	b->be = *be;
 	b->host = NULL;
 	b->loop = NULL;
 	b->vq = NULL;
@@ -63,48 +62,8 @@ int blk_init(struct blk *b, const struct blk_backend_ops *ops, void *be, uint64_
 	return 0;
 }
 
-/* The rest of blk_open once blk_io_open* returned e (with why). */
-static int use_image(struct blk *b, int e, const char *why, bool read_only, const char *id,
-		     char *err, size_t errlen)
-{
-	if (e) {
-		snprintf(err, errlen, "drive %s: %s", id, why);
-		return e;
-	}
-	e = blk_init(b, &blk_io_ops, &b->image, b->image.size, read_only, id);
-	if (e) {
-		snprintf(err, errlen, "drive %s: %s", id, strerror(-e));
-		blk_io_close(&b->image);
-		return e;
-	}
-	b->own_image = true;
-	return 0;
-}
-
-int blk_open(struct blk *b, const char *path, bool read_only, const char *id,
-	     char *err, size_t errlen)
-{
-	char why[512];
-	int e = blk_io_open(&b->image, path, read_only, BLK_QUEUE_SIZE, why, sizeof(why));
-
-	return use_image(b, e, why, read_only, id, err, errlen);
-}
-
-int blk_open_ephemeral(struct blk *b, const char *path, const char *dir, const char *id,
-		       char *err, size_t errlen)
-{
-	char why[512];
-	int e = blk_io_open_ephemeral(&b->image, path, dir, BLK_QUEUE_SIZE, why, sizeof(why));
-
-	/* Writable as far as the guest knows. */
-	return use_image(b, e, why, false, id, err, errlen);
-}
-
 void blk_release(struct blk *b)
 {
-	if (b->own_image)
-		blk_io_close(&b->image);
-	b->own_image = false;
 	free(b->reqs);
 	b->reqs = b->free = NULL;
 }
@@ -117,7 +76,7 @@ static void put_req(struct blk *b, struct blk_req *r)
 	b->free = r;
 }
 
-static void finish(struct blk *b, struct blk_req *r, uint8_t status, uint32_t written)
+static void complete_req(struct blk *b, struct blk_req *r, uint8_t status, uint32_t written)
 {
 	*r->status = status;
 	/* Fails only if the queue broke meanwhile; NEEDS_RESET is set then. */
@@ -137,9 +96,9 @@ static void io_done(struct blk_io_req *io, int err)
 		return;
 	}
 	if (err)
-		finish(b, r, VIRTIO_BLK_S_IOERR, 1);
+		complete_req(b, r, VIRTIO_BLK_S_IOERR, 1);
 	else
-		finish(b, r, VIRTIO_BLK_S_OK, r->written);
+		complete_req(b, r, VIRTIO_BLK_S_OK, r->written);
 }
 
 /* ---- Parsing a chain ---- */
@@ -209,6 +168,7 @@ static uint8_t prepare_rw(struct blk *b, struct blk_req *r, const struct virtq_c
 	if (!in_range(b, sector, len) || cnt < 0)
 		return VIRTIO_BLK_S_IOERR;
 	r->io = (struct blk_io_req){
+		.tag = r->io.tag,
 		.op = write ? BLK_IO_WRITE : BLK_IO_READ,
 		.offset = sector * BLK_SECTOR,
 		.iov = r->iov,
@@ -232,7 +192,7 @@ static void get_id(struct blk *b, struct blk_req *r, const struct virtq_chain *c
 		memcpy(iov[i].iov_base, src, iov[i].iov_len);
 		src += iov[i].iov_len;
 	}
-	finish(b, r, VIRTIO_BLK_S_OK, len + 1);
+	complete_req(b, r, VIRTIO_BLK_S_OK, len + 1);
 }
 
 /* Start one request: complete it at once, or hand it to the backend. */
@@ -243,7 +203,7 @@ static void handle(struct blk *b, struct blk_req *r, const struct virtq_chain *c
 
 	r->head = c->head;
 	if (c->read_len < HDR_BYTES) {
-		finish(b, r, VIRTIO_BLK_S_IOERR, 1);
+		complete_req(b, r, VIRTIO_BLK_S_IOERR, 1);
 		return;
 	}
 	read_header(c, &h);
@@ -256,7 +216,8 @@ static void handle(struct blk *b, struct blk_req *r, const struct virtq_chain *c
 		     prepare_rw(b, r, c, h.sector, true, c->read_len - HDR_BYTES);
 		break;
 	case VIRTIO_BLK_T_FLUSH:
-		r->io = (struct blk_io_req){ .op = BLK_IO_FLUSH, .done = io_done };
+		r->io = (struct blk_io_req){ .op = BLK_IO_FLUSH, .tag = r->io.tag,
+					     .done = io_done };
 		r->written = 1;
 		st = VIRTIO_BLK_S_OK;
 		break;
@@ -264,14 +225,14 @@ static void handle(struct blk *b, struct blk_req *r, const struct virtq_chain *c
 		get_id(b, r, c);
 		return;
 	default:
-		finish(b, r, VIRTIO_BLK_S_UNSUPP, 1);
+		complete_req(b, r, VIRTIO_BLK_S_UNSUPP, 1);
 		return;
 	}
 	/* A zero-length read or write has nothing to do. */
 	if (st == VIRTIO_BLK_S_OK && r->io.op != BLK_IO_FLUSH && r->io.iovcnt == 0)
-		finish(b, r, st, r->written);
-	else if (st != VIRTIO_BLK_S_OK || b->bops->submit(b->be, &r->io) < 0)
-		finish(b, r, VIRTIO_BLK_S_IOERR, 1);
+		complete_req(b, r, st, r->written);
+	else if (st != VIRTIO_BLK_S_OK || b->be.ops->submit(b->be.be, &r->io) < 0)
+		complete_req(b, r, VIRTIO_BLK_S_IOERR, 1);
 }
 
 /* Pop and start everything available, then submit it as one batch. */
@@ -299,25 +260,15 @@ static void process(struct blk *b)
 		}
 		handle(b, r, &b->chain);
 	}
-	b->bops->kick(b->be);
+	b->be.ops->kick(b->be.be);
 }
 
 /* Reap the backend, and pop again if the queue waited for free slots. */
 static void reap(struct blk *b)
 {
-	b->bops->reap(b->be);
+	b->be.ops->reap(b->be.be);
 	if (b->vq && b->stalled)
 		process(b);
-}
-
-/* Did the backend signal completions since the last call? Consumes the
- * signal; completions posted after it signal again. */
-static bool take_completion_signal(struct blk *b)
-{
-	int fd = b->bops->event_fd(b->be);
-	uint64_t v;
-
-	return fd >= 0 && read(fd, &v, sizeof(v)) == sizeof(v);
 }
 
 void blk_poll(struct blk *b)
@@ -350,26 +301,19 @@ static void blk_config_read(void *dev, uint32_t off, uint8_t *data, unsigned len
 		data[i] = b->config[off + i];
 }
 
-static void on_completion(void *opaque, uint32_t events)
+static void on_ready(void *opaque)
 {
-	struct blk *b = opaque;
-
-	/* Reset the counter before reaping: later completions re-arm it.
-	 * Reap even if blk_queue_notify() took the signal first: that
-	 * costs one peek at the ring. */
-	take_completion_signal(b);
-	blk_poll(b);
+	blk_poll(opaque);
 }
 
 static int blk_attach(void *dev, const struct virtio_host *host, struct evloop *loop)
 {
 	struct blk *b = dev;
-	int fd = b->bops->event_fd(b->be);
 
 	b->host = host;
-	if (fd < 0)
+	if (!b->be.ops->attach)
 		return 0;
-	int err = evloop_add(loop, fd, EPOLLIN, on_completion, b);
+	int err = b->be.ops->attach(b->be.be, loop, on_ready, b);
 	if (!err)
 		b->loop = loop;
 	return err;
@@ -380,7 +324,7 @@ static void blk_detach(void *dev, struct evloop *loop)
 	struct blk *b = dev;
 
 	if (b->loop)
-		evloop_del(b->loop, b->bops->event_fd(b->be));
+		b->be.ops->detach(b->be.be, b->loop);
 	b->loop = NULL;
 }
 
@@ -398,7 +342,7 @@ static void blk_reset(void *dev)
 	struct blk *b = dev;
 
 	b->vq = NULL;               /* completions from here on are dropped */
-	b->bops->drain(b->be);
+	b->be.ops->drain(b->be.be);
 	b->stalled = false;
 	b->features = 0;
 }
@@ -409,9 +353,9 @@ static void blk_queue_notify(void *dev, unsigned q)
 
 	process(b);
 	/* Reads of cached data complete inside io_uring_enter: hand them
-	 * back now, under this interrupt, not one event-loop turn later. */
-	if (take_completion_signal(b))
-		reap(b);
+	 * back now, under this interrupt, not one event-loop turn later.
+	 * Costs one look at the completion ring when there are none. */
+	reap(b);
 	virtio_host_signal_used(b->host, 0);
 }
 

@@ -1,17 +1,16 @@
 /*
  * virtio-blk (virtio 1.1 section 5.2): one request queue, requests IN,
- * OUT, FLUSH and GET_ID, over a block backend (virtio/blk_io.h).
- *
- * Plugs into the virtio-mmio transport through blk_virtio_ops:
+ * OUT, FLUSH and GET_ID, over a block backend
+ * (virtio/backend/blk_backend.h) that the device manager opened and lends
+ * to the device. Transport-agnostic: the device plugs in through
+ * blk_virtio_ops (virtio/device.h).
  *
  *	struct blk *b = calloc(1, sizeof(*b));     (large: keep it off the stack)
- *	if (blk_open(b, drive->path, drive->read_only, drive->id, err, sizeof(err)))
- *		fail with err before the VM starts;
- *	virtio_mmio_init(&t, mem, &irq, &blk_virtio_ops, b);
- *	... wire t as described in virtio/mmio.h (virtio_mmio_attach also adds
- *	    the io_uring completion eventfd to the loop) ...
- *	virtio_mmio_release(&t);   first: resets the device, waits for its I/O
- *	blk_release(b);
+ *	blk_init(b, &backend, drive->id);
+ *	... a transport over &blk_virtio_ops, b; attaching it attaches the
+ *	    backend to the event loop ...
+ *	release the transport first: it resets the device, which waits for
+ *	its I/O; then blk_release(b), then close the backend.
  *
  * Request layout is not assumed (VIRTIO_F_ANY_LAYOUT is implied by
  * VERSION_1): the readable bytes are a 16-byte header then OUT data, the
@@ -30,7 +29,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-#include "virtio/blk_io.h"
+#include "virtio/backend/blk_backend.h"
 #include "virtio/virtq.h"
 
 struct evloop;
@@ -38,7 +37,8 @@ struct virtio_dev_ops;
 struct virtio_host;
 
 #define BLK_QUEUE_SIZE   256     /* QueueNumMax, and requests in flight */
-#define BLK_SEG_MAX      126     /* data segments per request (config seg_max) */
+#define BLK_SEG_MAX      126     /* data segments per request (config seg_max);
+				  * at most BLK_IO_MAX_IOV */
 #define BLK_SECTOR       512
 #define BLK_ID_BYTES     20      /* VIRTIO_BLK_ID_BYTES */
 #define BLK_CONFIG_SIZE  64
@@ -82,12 +82,9 @@ struct blk {
 	char id[BLK_ID_BYTES];     /* GET_ID answer, NUL-padded */
 	bool read_only;
 	uint64_t sectors;
-	const struct blk_backend_ops *bops;
-	void *be;
-	struct blk_io image;       /* the backend blk_open() sets up */
-	bool own_image;
+	struct blk_backend be;     /* lent by the device manager */
 	const struct virtio_host *host;  /* set by attach */
-	struct evloop *loop;       /* where the completion fd is registered */
+	struct evloop *loop;       /* where the backend is attached */
 	struct virtq *vq;          /* set while the driver has it active */
 	uint64_t features;         /* negotiated */
 	struct blk_req *reqs, *free;
@@ -99,36 +96,16 @@ struct blk {
 /* The device's side of the transport; dev is the struct blk. */
 extern const struct virtio_dev_ops blk_virtio_ops;
 
-/*
- * Open the disk image at path for drive id (GET_ID answers the first 20
- * bytes of id). Errors are reported before the VM starts: returns -errno
- * with "drive <id>: ..." in err (missing or unreadable image, size not a
- * multiple of 512, image locked by another process, io_uring unusable).
- */
-int blk_open(struct blk *b, const char *path, bool read_only, const char *id,
-	     char *err, size_t errlen)
-	__attribute__((warn_unused_result));
-
-/*
- * The same for an ephemeral drive: the image is opened read-only and
- * shared, the guest sees a writable disk whose writes go to a private
- * copy-on-write store in directory dir (blk_cow_default_dir() unless the
- * user chose), dropped by blk_release() or when the process ends.
- */
-int blk_open_ephemeral(struct blk *b, const char *path, const char *dir, const char *id,
-		       char *err, size_t errlen)
-	__attribute__((warn_unused_result));
-
-/* Set b up over any backend (tests use a fake): size in bytes, a multiple
- * of 512. Returns 0, -EINVAL or -ENOMEM. */
-int blk_init(struct blk *b, const struct blk_backend_ops *ops, void *be, uint64_t size,
-	     bool read_only, const char *id)
+/* Set b up over an opened backend (not owned: the caller closes it after
+ * blk_release). GET_ID answers the first 20 bytes of id. Returns 0,
+ * -EINVAL (size not a multiple of 512) or -ENOMEM. */
+int blk_init(struct blk *b, const struct blk_backend *be, const char *id)
 	__attribute__((warn_unused_result));
 
 /* Free b (after virtio_mmio_release() of its transport). */
 void blk_release(struct blk *b);
 
-/* What the completion eventfd handler runs: reap the backend, complete
+/* What the backend's ready callback runs: reap the backend, complete
  * requests, interrupt the guest. Exposed for tests. */
 void blk_poll(struct blk *b);
 

@@ -1,14 +1,15 @@
 /*
- * Unit tests for virtio/blk_cow.c and the ephemeral mode of the image
- * backend (virtio/blk_io.c): the sector map against a one-bit-per-byte
+ * Unit tests for the overlay map (virtio/backend/cow_overlay.c) and the
+ * copy-on-write backend (virtio/backend/blk_cow.c): the sector map against a one-bit-per-byte
  * model, then real I/O on io_uring over a patterned base image, checked
  * against an in-memory model of the disk. The base must come out
  * byte-identical, and the store's directory must stay empty, even when
  * the process holding the drive is SIGKILLed.
  */
 #include "virtio/blk.h"
-#include "virtio/blk_cow.h"
-#include "virtio/blk_io.h"
+#include "virtio/backend/cow_overlay.h"
+#include "virtio/backend/blk_cow.c"
+#include "virtio/backend/blk_file.h"
 #include "virtio/virtio.h"
 #include "virtio/mmio.h"
 
@@ -80,7 +81,7 @@ struct fx {
 	char top[64], base[96], store[96];
 	uint8_t model[DISK];
 	uint64_t sum;
-	struct blk_io io;
+	struct blk_backend be;
 	bool open;
 	unsigned ndone;
 };
@@ -125,7 +126,7 @@ static void fx_open(struct fx *x)
 {
 	char err[256];
 
-	ck_assert_msg(blk_io_open_ephemeral(&x->io, x->base, x->store, DEPTH, err,
+	ck_assert_msg(blk_cow_open(&x->be, x->base, x->store, DEPTH, err,
 					    sizeof(err)) == 0, "%s", err);
 	x->open = true;
 }
@@ -133,7 +134,7 @@ static void fx_open(struct fx *x)
 static void fx_free(struct fx *x)
 {
 	if (x->open)
-		blk_io_close(&x->io);
+		x->be.ops->close(x->be.be);
 	ck_assert_uint_eq(dir_entries(x->store), 0);
 	ck_assert_int_eq(rmdir(x->store), 0);
 	unlink(x->base);
@@ -159,12 +160,12 @@ static void prep(struct fx *x, struct treq *t, enum blk_io_op op, uint64_t off, 
 
 static int run_one(struct fx *x, struct treq *t)
 {
-	int e = blk_io_ops.submit(&x->io, &t->io);
+	int e = x->be.ops->submit(x->be.be, &t->io);
 
 	if (e)
 		return e;
-	blk_io_ops.kick(&x->io);
-	blk_io_ops.drain(&x->io);
+	x->be.ops->kick(x->be.be);
+	x->be.ops->drain(x->be.be);
 	ck_assert_uint_ne(t->order, 0);
 	return t->err;
 }
@@ -213,13 +214,13 @@ static bool model_bit(const uint8_t *m, uint64_t off)
 	return m[off / SECTOR];
 }
 
-/* Every run blk_cow_run reports agrees with the per-sector model, and is
+/* Every run cow_overlay_run reports agrees with the per-sector model, and is
  * as long as it can be. */
-static void check_runs(const struct blk_cow *c, const uint8_t *m, uint64_t off, uint64_t len)
+static void check_runs(const struct cow_overlay *c, const uint8_t *m, uint64_t off, uint64_t len)
 {
 	while (len) {
 		bool ov;
-		uint64_t n = blk_cow_run(c, off, len, &ov);
+		uint64_t n = cow_overlay_run(c, off, len, &ov);
 		ck_assert_uint_gt(n, 0);
 		ck_assert_uint_le(n, len);
 		for (uint64_t b = off; b < off + n; b += SECTOR - (b % SECTOR))
@@ -234,81 +235,81 @@ static void check_runs(const struct blk_cow *c, const uint8_t *m, uint64_t off, 
 START_TEST(map_runs)
 {
 	const uint64_t sectors = 1000;        /* not a multiple of 64 */
-	struct blk_cow c;
+	struct cow_overlay c;
 	uint8_t m[1000] = { 0 };
 	char err[256], dir[] = "/tmp/mote-test-cow-XXXXXX";
 	uint64_t seed = 42;
 	bool ov;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
-	ck_assert_int_eq(blk_cow_open(&c, dir, sectors * SECTOR, err, sizeof(err)), 0);
+	ck_assert_int_eq(cow_overlay_open(&c, dir, sectors * SECTOR, err, sizeof(err)), 0);
 	/* Empty: one run from the base, capped at the end of the disk. */
-	ck_assert_uint_eq(blk_cow_run(&c, 0, ~0ULL, &ov), sectors * SECTOR);
+	ck_assert_uint_eq(cow_overlay_run(&c, 0, ~0ULL, &ov), sectors * SECTOR);
 	ck_assert(!ov);
-	ck_assert_uint_eq(blk_cow_run(&c, sectors * SECTOR, 512, &ov), 0);
-	ck_assert_uint_eq(blk_cow_run(&c, 100, 0, &ov), 0);
+	ck_assert_uint_eq(cow_overlay_run(&c, sectors * SECTOR, 512, &ov), 0);
+	ck_assert_uint_eq(cow_overlay_run(&c, 100, 0, &ov), 0);
 	for (int i = 0; i < 300; i++) {
 		uint64_t s = lcg(&seed) % sectors, n = 1 + lcg(&seed) % 150;
 		if (n > sectors - s)
 			n = sectors - s;
-		blk_cow_mark(&c, s * SECTOR, n * SECTOR);
+		cow_overlay_mark(&c, s * SECTOR, n * SECTOR);
 		memset(m + s, 1, n);
 		uint64_t off = lcg(&seed) % (sectors * SECTOR);
 		check_runs(&c, m, off, 1 + lcg(&seed) % (sectors * SECTOR - off));
 	}
 	check_runs(&c, m, 0, sectors * SECTOR);
 	/* Marks beyond the end, or of partial sectors, change nothing. */
-	blk_cow_mark(&c, sectors * SECTOR - 512, ~0ULL);
-	blk_cow_mark(&c, ~0ULL - 1000, 2000);
+	cow_overlay_mark(&c, sectors * SECTOR - 512, ~0ULL);
+	cow_overlay_mark(&c, ~0ULL - 1000, 2000);
 	m[sectors - 1] = 1;
 	check_runs(&c, m, 0, sectors * SECTOR);
-	blk_cow_close(&c);
-	blk_cow_close(&c);
+	cow_overlay_close(&c);
+	cow_overlay_close(&c);
 	ck_assert_int_eq(rmdir(dir), 0);
 }
 END_TEST
 
 START_TEST(map_partial_sectors)
 {
-	struct blk_cow c;
+	struct cow_overlay c;
 	char err[256], dir[] = "/tmp/mote-test-cow-XXXXXX";
 	bool ov;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
-	ck_assert_int_eq(blk_cow_open(&c, dir, 64 * SECTOR, err, sizeof(err)), 0);
-	blk_cow_mark(&c, 100, 1000);          /* covers sector 1 only */
-	ck_assert_uint_eq(blk_cow_run(&c, 0, 4096, &ov), 512);
+	ck_assert_int_eq(cow_overlay_open(&c, dir, 64 * SECTOR, err, sizeof(err)), 0);
+	cow_overlay_mark(&c, 100, 1000);          /* covers sector 1 only */
+	ck_assert_uint_eq(cow_overlay_run(&c, 0, 4096, &ov), 512);
 	ck_assert(!ov);
-	ck_assert_uint_eq(blk_cow_run(&c, 700, 4096, &ov), 1024 - 700);
+	ck_assert_uint_eq(cow_overlay_run(&c, 700, 4096, &ov), 1024 - 700);
 	ck_assert(ov);
-	ck_assert_uint_eq(blk_cow_run(&c, 1023, 4096, &ov), 1);
+	ck_assert_uint_eq(cow_overlay_run(&c, 1023, 4096, &ov), 1);
 	ck_assert(ov);
-	ck_assert_uint_eq(blk_cow_run(&c, 1024, 100, &ov), 100);
+	ck_assert_uint_eq(cow_overlay_run(&c, 1024, 100, &ov), 100);
 	ck_assert(!ov);
-	blk_cow_close(&c);
+	cow_overlay_close(&c);
 	ck_assert_int_eq(rmdir(dir), 0);
 }
 END_TEST
 
 START_TEST(open_errors)
 {
-	struct blk_cow c;
-	struct blk_io io;
+	struct cow_overlay c;
+	struct blk_backend io;
 	struct fx *x = fx_new();
 	char err[256];
 
-	ck_assert_int_eq(blk_cow_open(&c, "/nonexistent", 4096, err, sizeof(err)), -ENOENT);
+	ck_assert_int_eq(cow_overlay_open(&c, "/nonexistent", 4096, err, sizeof(err)), -ENOENT);
 	ck_assert_str_eq(err, "ephemeral store in /nonexistent: No such file or directory");
-	ck_assert_int_eq(blk_cow_open(&c, x->store, 1000, err, sizeof(err)), -EINVAL);
-	ck_assert_int_eq(blk_io_open_ephemeral(&io, x->base, "/nonexistent", DEPTH, err,
+	ck_assert_int_eq(cow_overlay_open(&c, x->store, 1000, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(blk_cow_open(&io, x->base, "/nonexistent", DEPTH, err,
 					       sizeof(err)), -ENOENT);
 	ck_assert_str_eq(err, "ephemeral store in /nonexistent: No such file or directory");
-	ck_assert_int_eq(blk_io_open_ephemeral(&io, "/nonexistent.img", x->store, DEPTH, err,
+	ck_assert_int_eq(blk_cow_open(&io, "/nonexistent.img", x->store, DEPTH, err,
 					       sizeof(err)), -ENOENT);
 	ck_assert_str_eq(err, "image /nonexistent.img: No such file or directory");
 	/* Nothing stays locked after a failed open. */
-	ck_assert_int_eq(blk_io_open(&io, x->base, false, DEPTH, err, sizeof(err)), 0);
-	blk_io_close(&io);
+	ck_assert_int_eq(blk_file_open(&io, x->base, 0, DEPTH, err, sizeof(err)), 0);
+	io.ops->close(io.be);
 	fx_free(x);
 }
 END_TEST
@@ -319,11 +320,11 @@ START_TEST(default_dir)
 	char *saved = old ? strdup(old) : NULL;
 
 	setenv("TMPDIR", "/somewhere", 1);
-	ck_assert_str_eq(blk_cow_default_dir(), "/somewhere");
+	ck_assert_str_eq(cow_default_dir(), "/somewhere");
 	setenv("TMPDIR", "", 1);
-	ck_assert_str_eq(blk_cow_default_dir(), "/var/tmp");
+	ck_assert_str_eq(cow_default_dir(), "/var/tmp");
 	unsetenv("TMPDIR");
-	ck_assert_str_eq(blk_cow_default_dir(), "/var/tmp");
+	ck_assert_str_eq(cow_default_dir(), "/var/tmp");
 	if (saved)
 		setenv("TMPDIR", saved, 1);
 	free(saved);
@@ -340,8 +341,8 @@ START_TEST(write_read_across_runs)
 	struct stat st;
 
 	fx_open(x);
-	ck_assert_uint_eq(x->io.size, DISK);
-	ck_assert(!x->io.read_only);
+	ck_assert_uint_eq(x->be.size, DISK);
+	ck_assert(!x->be.read_only);
 	/* The store is never visible, even while it is in use. */
 	ck_assert_uint_eq(dir_entries(x->store), 0);
 	check_read(x, 0, DISK, odd, 5);                /* all from the base */
@@ -359,10 +360,10 @@ START_TEST(write_read_across_runs)
 	write_pat(x, 8 * SECTOR, 60 * SECTOR, 5);
 	check_read(x, 0, DISK, odd, 5);
 	/* The store is sparse, and the size of the disk. */
-	ck_assert_int_eq(fstat(x->io.cow.fd, &st), 0);
+	ck_assert_int_eq(fstat(((struct blk_cow *)x->be.be)->ov.fd, &st), 0);
 	ck_assert_int_eq(st.st_size, DISK);
 	ck_assert_int_lt(st.st_blocks * 512, DISK);
-	blk_io_close(&x->io);
+	x->be.ops->close(x->be.be);
 	x->open = false;
 	ck_assert_uint_eq(file_sum(x->base), x->sum);
 	fx_free(x);
@@ -396,17 +397,18 @@ START_TEST(random_io)
 			bufs[i] = malloc(lens[i]);
 			ck_assert_ptr_nonnull(bufs[i]);
 			prep(x, &t[i], BLK_IO_READ, offs[i], bufs[i], lens[i], pieces, MAX_PIECES);
-			ck_assert_int_eq(blk_io_ops.submit(&x->io, &t[i].io), 0);
+			t[i].io.tag = i;
+			ck_assert_int_eq(x->be.ops->submit(x->be.be, &t[i].io), 0);
 		}
-		blk_io_ops.kick(&x->io);
-		blk_io_ops.drain(&x->io);
+		x->be.ops->kick(x->be.be);
+		x->be.ops->drain(x->be.be);
 		for (int i = 0; i < DEPTH; i++) {
 			ck_assert_int_eq(t[i].err, 0);
 			ck_assert(memcmp(bufs[i], x->model + offs[i], lens[i]) == 0);
 			free(bufs[i]);
 		}
 	}
-	blk_io_close(&x->io);
+	x->be.ops->close(x->be.be);
 	x->open = false;
 	ck_assert_uint_eq(file_sum(x->base), x->sum);
 	fx_free(x);
@@ -425,11 +427,11 @@ START_TEST(bad_requests)
 	ck_assert_int_eq(io_at(x, BLK_IO_READ, ~0ULL - 100, buf, 200, one, 1), -EINVAL);
 	ck_assert_int_eq(io_at(x, BLK_IO_WRITE, 100, buf, SECTOR, one, 1), -EINVAL);
 	ck_assert_int_eq(io_at(x, BLK_IO_WRITE, 0, buf, 100, one, 1), -EINVAL);
-	ck_assert_uint_eq(x->io.inflight, 0);
+	ck_assert_uint_eq(blk_cow_inflight(&x->be), 0);
 	check_read(x, 0, 4 * SECTOR, one, 1);        /* nothing was written */
 	/* Reads need not be whole sectors. */
 	check_read(x, 100, 1000, one, 1);
-	blk_io_close(&x->io);
+	x->be.ops->close(x->be.be);
 	x->open = false;
 	ck_assert_uint_eq(file_sum(x->base), x->sum);
 	fx_free(x);
@@ -450,18 +452,20 @@ START_TEST(flush_after_writes)
 	prep(x, &w1, BLK_IO_WRITE, 0, a, sizeof(a), one, 1);
 	prep(x, &f, BLK_IO_FLUSH, 0, NULL, 0, one, 0);
 	prep(x, &w2, BLK_IO_WRITE, DISK - SECTOR, b, sizeof(b), one, 1);
-	ck_assert_int_eq(blk_io_ops.submit(&x->io, &w1.io), 0);
-	ck_assert_int_eq(blk_io_ops.submit(&x->io, &f.io), 0);
-	ck_assert_int_eq(blk_io_ops.submit(&x->io, &w2.io), 0);
-	ck_assert_ptr_eq(x->io.parked, &f.io);
-	blk_io_ops.kick(&x->io);
-	blk_io_ops.drain(&x->io);
+	f.io.tag = 1;
+	w2.io.tag = 2;
+	ck_assert_int_eq(x->be.ops->submit(x->be.be, &w1.io), 0);
+	ck_assert_int_eq(x->be.ops->submit(x->be.be, &f.io), 0);
+	ck_assert_int_eq(x->be.ops->submit(x->be.be, &w2.io), 0);
+	ck_assert_uint_eq(blk_cow_inflight(&x->be), 3);
+	x->be.ops->kick(x->be.be);
+	x->be.ops->drain(x->be.be);
 	ck_assert_int_eq(w1.err | w2.err | f.err, 0);
 	ck_assert_uint_gt(f.order, w1.order);
 	memcpy(x->model, a, sizeof(a));
 	memcpy(x->model + DISK - SECTOR, b, sizeof(b));
 	check_read(x, 0, DISK, one, 1);
-	blk_io_close(&x->io);
+	x->be.ops->close(x->be.be);
 	x->open = false;
 	ck_assert_uint_eq(file_sum(x->base), x->sum);
 	fx_free(x);
@@ -474,34 +478,34 @@ START_TEST(sharing)
 {
 	static const size_t one[] = { 0 };
 	struct fx *x = fx_new();
-	struct blk_io other, ro, rw;
+	struct blk_backend other, ro, rw;
 	uint8_t buf[SECTOR], want[SECTOR];
 	char err[256];
 
 	fx_open(x);
-	ck_assert_int_eq(blk_io_open_ephemeral(&other, x->base, x->store, DEPTH, err,
+	ck_assert_int_eq(blk_cow_open(&other, x->base, x->store, DEPTH, err,
 					       sizeof(err)), 0);
-	ck_assert_int_eq(blk_io_open(&ro, x->base, true, DEPTH, err, sizeof(err)), 0);
-	ck_assert_int_eq(blk_io_open(&rw, x->base, false, DEPTH, err, sizeof(err)), -EBUSY);
+	ck_assert_int_eq(blk_file_open(&ro, x->base, BLK_FILE_RO, DEPTH, err, sizeof(err)), 0);
+	ck_assert_int_eq(blk_file_open(&rw, x->base, 0, DEPTH, err, sizeof(err)), -EBUSY);
 	ck_assert_msg(strstr(err, "is locked by another process"), "%s", err);
 	write_pat(x, 5 * SECTOR, SECTOR, 9);
 	/* The other drive still reads the base. */
 	struct treq t;
 	prep(x, &t, BLK_IO_READ, 5 * SECTOR, buf, SECTOR, one, 1);
-	ck_assert_int_eq(blk_io_ops.submit(&other, &t.io), 0);
-	blk_io_ops.kick(&other);
-	blk_io_ops.drain(&other);
+	ck_assert_int_eq(other.ops->submit(other.be, &t.io), 0);
+	other.ops->kick(other.be);
+	other.ops->drain(other.be);
 	ck_assert_int_eq(t.err, 0);
 	for (int i = 0; i < SECTOR; i++)
 		want[i] = base_byte(5 * SECTOR + i);
 	ck_assert(memcmp(buf, want, SECTOR) == 0);
 	check_read(x, 0, 8 * SECTOR, one, 1);
-	blk_io_close(&other);
-	blk_io_close(&ro);
-	blk_io_close(&x->io);
+	other.ops->close(other.be);
+	ro.ops->close(ro.be);
+	x->be.ops->close(x->be.be);
 	x->open = false;
-	ck_assert_int_eq(blk_io_open(&rw, x->base, false, DEPTH, err, sizeof(err)), 0);
-	blk_io_close(&rw);
+	ck_assert_int_eq(blk_file_open(&rw, x->base, 0, DEPTH, err, sizeof(err)), 0);
+	rw.ops->close(rw.be);
 	ck_assert_uint_eq(file_sum(x->base), x->sum);
 	fx_free(x);
 }
@@ -546,15 +550,14 @@ START_TEST(device_is_writable)
 	struct blk *b = calloc(1, sizeof(*b));
 	char err[256];
 
-	ck_assert_int_eq(blk_open_ephemeral(b, "/nonexistent.img", x->store, "rootfs", err,
-					    sizeof(err)), -ENOENT);
-	ck_assert_str_eq(err, "drive rootfs: image /nonexistent.img: No such file or directory");
-	ck_assert_int_eq(blk_open_ephemeral(b, x->base, "/nonexistent", "rootfs", err,
-					    sizeof(err)), -ENOENT);
-	ck_assert_str_eq(err, "drive rootfs: ephemeral store in /nonexistent: "
-			 "No such file or directory");
-	ck_assert_msg(blk_open_ephemeral(b, x->base, x->store, "rootfs", err, sizeof(err)) == 0,
-		      "%s", err);
+	ck_assert_int_eq(blk_cow_open(&x->be, "/nonexistent.img", x->store, DEPTH, err,
+				      sizeof(err)), -ENOENT);
+	ck_assert_str_eq(err, "image /nonexistent.img: No such file or directory");
+	ck_assert_int_eq(blk_cow_open(&x->be, x->base, "/nonexistent", DEPTH, err,
+				      sizeof(err)), -ENOENT);
+	ck_assert_str_eq(err, "ephemeral store in /nonexistent: No such file or directory");
+	fx_open(x);
+	ck_assert_int_eq(blk_init(b, &x->be, "rootfs"), 0);
 	ck_assert(!b->read_only);
 	ck_assert_uint_eq(b->sectors, DISK / SECTOR);
 	ck_assert(!(blk_virtio_ops.features(b) & VIRTIO_BIT(VIRTIO_BLK_F_RO)));

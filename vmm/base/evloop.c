@@ -111,23 +111,28 @@ int evloop_del(struct evloop *l, int fd)
 	return 0;
 }
 
-int evloop_run(struct evloop *l)
+int evloop_poll(struct evloop *l, int timeout_ms)
 {
 	struct epoll_event evs[32];
+	int n = epoll_wait(l->epfd, evs, 32, timeout_ms);
 
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	for (int i = 0; i < n; i++) {
+		struct evloop_entry *e = evs[i].data.ptr;
+		if (!e->dead)
+			e->fn(e->opaque, evs[i].events);
+	}
+	free_entries(l, false);
+	return n;
+}
+
+int evloop_run(struct evloop *l)
+{
 	while (!__atomic_load_n(&l->stopping, __ATOMIC_ACQUIRE)) {
-		int n = epoll_wait(l->epfd, evs, 32, -1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		for (int i = 0; i < n; i++) {
-			struct evloop_entry *e = evs[i].data.ptr;
-			if (!e->dead)
-				e->fn(e->opaque, evs[i].events);
-		}
-		free_entries(l, false);
+		int n = evloop_poll(l, -1);
+		if (n < 0)
+			return n;
 	}
 	return 0;
 }

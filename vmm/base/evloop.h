@@ -38,6 +38,9 @@ int evloop_del(struct evloop *l, int fd);
 
 /* Dispatch events until evloop_stop(). Returns 0, or -errno on failure. */
 int evloop_run(struct evloop *l);
+/* Wait up to timeout_ms (-1: for ever) for events and dispatch one batch;
+ * for tests and for draining. Returns how many fired, or -errno. */
+int evloop_poll(struct evloop *l, int timeout_ms);
 /* Ask evloop_run() to return. Safe from any thread and signal handlers. */
 void evloop_stop(struct evloop *l);
 

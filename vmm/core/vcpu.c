@@ -1,7 +1,8 @@
 #include "vmm/core/vcpu.h"
 #include "vmm/core/kvm.h"
 #include "vmm/base/log.h"
-#include "vmm/core/vm.h"
+#include "vmm/base/bus.h"
+#include "vmm/base/gmem.h"
 
 #include <errno.h>
 #include <linux/kvm.h>
@@ -11,15 +12,15 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-int vcpu_init(struct vcpu *c, struct vm *vm, unsigned id)
+int vcpu_init(struct vcpu *c, const struct vcpu_env *env, unsigned id)
 {
 	memset(c, 0, sizeof(*c));
-	c->vm = vm;
+	c->env = env;
 	c->id = id;
-	c->fd = KVM_IOCTL(vm->vm_fd, KVM_CREATE_VCPU, id);
+	c->fd = KVM_IOCTL(env->vm_fd, KVM_CREATE_VCPU, id);
 	if (c->fd < 0)
 		return c->fd;
-	c->run_size = vm->run_size;
+	c->run_size = env->run_size;
 	c->run = mmap(NULL, c->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, c->fd, 0);
 	if (c->run == MAP_FAILED) {
 		int err = -errno;
@@ -28,7 +29,7 @@ int vcpu_init(struct vcpu *c, struct vm *vm, unsigned id)
 		c->fd = -1;
 		return err;
 	}
-	return x86_cpu_setup(c, vm->ncpus);
+	return x86_cpu_setup(c, env->ncpus);
 }
 
 int vcpu_set_boot_state(struct vcpu *c, const struct linux_entry *e)
@@ -49,9 +50,9 @@ static void handle_io(struct vcpu *c)
 		return;
 	for (uint32_t i = 0; i < r->io.count; i++, data += size) {
 		if (r->io.direction == KVM_EXIT_IO_OUT)
-			bus_write(&c->vm->pio, r->io.port, data, size);
+			bus_write(c->env->pio, r->io.port, data, size);
 		else
-			bus_read(&c->vm->pio, r->io.port, data, size);
+			bus_read(c->env->pio, r->io.port, data, size);
 	}
 }
 
@@ -63,25 +64,25 @@ static void handle_mmio(struct vcpu *c)
 	if (len == 0 || len > sizeof(r->mmio.data))
 		return;
 	if (r->mmio.is_write)
-		bus_write(&c->vm->mmio, r->mmio.phys_addr, r->mmio.data, len);
+		bus_write(c->env->mmio, r->mmio.phys_addr, r->mmio.data, len);
 	else
-		bus_read(&c->vm->mmio, r->mmio.phys_addr, r->mmio.data, len);
+		bus_read(c->env->mmio, r->mmio.phys_addr, r->mmio.data, len);
 }
 
 static void handle_system_event(struct vcpu *c)
 {
 	switch (c->run->system_event.type) {
 	case KVM_SYSTEM_EVENT_SHUTDOWN:
-		vm_request_stop(c->vm, STOP_POWEROFF, 0, NULL);
+		c->env->stop(c->env->opaque, STOP_POWEROFF, 0, NULL);
 		break;
 	case KVM_SYSTEM_EVENT_RESET:
-		vm_request_stop(c->vm, STOP_REBOOT, 0, NULL);
+		c->env->stop(c->env->opaque, STOP_REBOOT, 0, NULL);
 		break;
 	default: {
 		char msg[64];
 		snprintf(msg, sizeof(msg), "vCPU %u: system event %u", c->id,
 			 c->run->system_event.type);
-		vm_request_stop(c->vm, STOP_ERROR, 1, msg);
+		c->env->stop(c->env->opaque, STOP_ERROR, 1, msg);
 	}
 	}
 }
@@ -100,7 +101,7 @@ static void stop_with_error(struct vcpu *c, const char *what)
 	else
 		snprintf(msg, sizeof(msg), "vCPU %u: %s (exit reason %u)", c->id, what,
 			 r->exit_reason);
-	vm_request_stop(c->vm, STOP_ERROR, 1, msg);
+	c->env->stop(c->env->opaque, STOP_ERROR, 1, msg);
 }
 
 /* Returns false when the loop must end. */
@@ -118,7 +119,7 @@ static bool handle_exit(struct vcpu *c)
 	case KVM_EXIT_SHUTDOWN:
 		/* A triple fault: what a PC does on reset, and Linux's reboot=t, but
 		 * also how a kernel that crashed early ends; the message tells. */
-		vm_request_stop(c->vm, STOP_REBOOT, 0,
+		c->env->stop(c->env->opaque, STOP_REBOOT, 0,
 				"guest reset by a triple fault (reboot=t, or a crash)");
 		return false;
 	case KVM_EXIT_SYSTEM_EVENT:
@@ -142,7 +143,7 @@ static bool handle_exit(struct vcpu *c)
 
 static bool stopping(struct vcpu *c)
 {
-	return __atomic_load_n(&c->vm->st.reason, __ATOMIC_ACQUIRE) != STOP_NONE;
+	return c->env->stopping(c->env->opaque);
 }
 
 static void *vcpu_thread(void *arg)
@@ -167,7 +168,7 @@ static void *vcpu_thread(void *arg)
 		if (r < 0) {
 			char msg[96];
 			snprintf(msg, sizeof(msg), "vCPU %u: KVM_RUN: %s", c->id, strerror(-r));
-			vm_request_stop(c->vm, STOP_ERROR, 1, msg);
+			c->env->stop(c->env->opaque, STOP_ERROR, 1, msg);
 			break;
 		}
 		if (!handle_exit(c))
@@ -215,7 +216,7 @@ void vcpu_dump(struct vcpu *c)
 		  "cr4 %llx efer %llx cs %x", c->id, r.rip, r.rsp, r.rax, r.rflags, s.cr0,
 		  s.cr3, s.cr4, s.efer, s.cs.selector);
 	/* Code bytes at rip, when rip is an identity-mapped address. */
-	const uint8_t *code = gmem_ptr(&c->vm->mem, r.rip, 16);
+	const uint8_t *code = gmem_ptr(c->env->mem, r.rip, 16);
 	if (code)
 		log_debug("vCPU %u: code %02x %02x %02x %02x %02x %02x %02x %02x %02x %02x "
 			  "%02x %02x", c->id, code[0], code[1], code[2], code[3], code[4],

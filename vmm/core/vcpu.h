@@ -10,12 +10,30 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct vm;
+#include "vmm/base/stop.h"
+
+struct bus;
+struct gmem;
+struct kvm_cpuid2;
 struct kvm_run;
 struct linux_entry;
 
+/* What a vCPU needs of its VM; owned by the VM, shared by its vCPUs. */
+struct vcpu_env {
+	int vm_fd;
+	size_t run_size;                 /* of each struct kvm_run mapping */
+	unsigned ncpus;
+	struct bus *pio, *mmio;
+	const struct gmem *mem;
+	const struct kvm_cpuid2 *cpuid;  /* KVM_GET_SUPPORTED_CPUID */
+	/* End the VM (first request wins); has it been asked to end? */
+	void (*stop)(void *opaque, enum stop_reason why, int status, const char *msg);
+	bool (*stopping)(void *opaque);
+	void *opaque;
+};
+
 struct vcpu {
-	struct vm *vm;
+	const struct vcpu_env *env;
 	unsigned id;           /* also its APIC ID */
 	int fd;
 	struct kvm_run *run;
@@ -24,8 +42,8 @@ struct vcpu {
 	bool started;
 };
 
-/* Create vCPU id of vm and set up its CPUID, MSRs, FPU and LAPIC. */
-int vcpu_init(struct vcpu *c, struct vm *vm, unsigned id)
+/* Create vCPU id and set up its CPUID, MSRs, FPU and LAPIC. */
+int vcpu_init(struct vcpu *c, const struct vcpu_env *env, unsigned id)
 	__attribute__((warn_unused_result));
 /* Put the boot processor at the kernel's 64-bit entry point. */
 int vcpu_set_boot_state(struct vcpu *c, const struct linux_entry *e)

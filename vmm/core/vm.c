@@ -11,7 +11,6 @@
 #include "vmm/core/devices.h"
 #include "vmm/core/kvm.h"
 #include "vmm/base/log.h"
-#include "vmm/core/vcpu.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -218,6 +217,18 @@ static void undo_nothing(struct vm *vm)
 {
 }
 
+static void vcpu_stop_cb(void *opaque, enum stop_reason why, int status, const char *msg)
+{
+	vm_request_stop(opaque, why, status, msg);
+}
+
+static bool vcpu_stopping_cb(void *opaque)
+{
+	struct vm *vm = opaque;
+
+	return __atomic_load_n(&vm->st.reason, __ATOMIC_ACQUIRE) != STOP_NONE;
+}
+
 static int step_vcpus(struct vm *vm, char *err, size_t errlen)
 {
 	vm->vcpus = calloc(vm->ncpus, sizeof(*vm->vcpus));
@@ -225,8 +236,13 @@ static int step_vcpus(struct vm *vm, char *err, size_t errlen)
 		return -ENOMEM;
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		vm->vcpus[i].fd = -1;
+	vm->vcpu_env = (struct vcpu_env){
+		.vm_fd = vm->vm_fd, .run_size = vm->run_size, .ncpus = vm->ncpus,
+		.pio = &vm->pio, .mmio = &vm->mmio, .mem = &vm->mem, .cpuid = vm->cpuid,
+		.stop = vcpu_stop_cb, .stopping = vcpu_stopping_cb, .opaque = vm,
+	};
 	for (unsigned i = 0; i < vm->ncpus; i++) {
-		int r = vcpu_init(&vm->vcpus[i], vm, i);
+		int r = vcpu_init(&vm->vcpus[i], &vm->vcpu_env, i);
 		if (r) {
 			snprintf(err, errlen, "creating vCPU %u: %s", i, strerror(-r));
 			return r;

@@ -14,9 +14,9 @@
 #include "vmm/base/evloop.h"
 #include "vmm/base/gmem.h"
 #include "vmm/base/stop.h"
+#include "vmm/core/vcpu.h"
 
 struct vm_config;
-struct vcpu;
 struct vm_devices;
 
 /* Where the serial console goes: in_fd is read (-1: no input), guest
@@ -46,6 +46,7 @@ struct vm {
 	struct evloop loop;
 	unsigned ncpus;
 	struct vcpu *vcpus;
+	struct vcpu_env vcpu_env; /* what the vcpus see of this VM */
 	struct vm_devices *devs;
 	struct stop_hook stop;    /* what devices call; points at this VM */
 	struct vm_stop_state st;

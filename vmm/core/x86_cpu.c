@@ -5,7 +5,6 @@
 #include "boot/linux.h"
 #include "vmm/core/kvm.h"
 #include "vmm/core/vcpu.h"
-#include "vmm/core/vm.h"
 
 #include <errno.h>
 #include <linux/kvm.h>
@@ -66,7 +65,7 @@ static void patch_topology(struct kvm_cpuid_entry2 *e, unsigned id, unsigned ncp
 
 static int setup_cpuid(struct vcpu *c, unsigned ncpus)
 {
-	const struct kvm_cpuid2 *sup = c->vm->cpuid;
+	const struct kvm_cpuid2 *sup = c->env->cpuid;
 	size_t sz = sizeof(*sup) + sup->nent * sizeof(sup->entries[0]);
 	struct kvm_cpuid2 *mine = malloc(sz);
 

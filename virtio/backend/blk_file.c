@@ -1,6 +1,11 @@
-#include "virtio/blk_io.h"
+#include "virtio/backend/blk_file.h"
 
+#include "vmm/base/efd.h"
+#include "vmm/base/evloop.h"
 #include "vmm/base/log.h"
+
+#include <liburing.h>
+#include <sys/epoll.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +20,39 @@
 
 #define SECTOR       512
 #define MAX_RETRIES  8      /* -EAGAIN/-EINTR resubmissions per request */
+
+/* What the backend keeps per request, indexed by its tag. */
+struct file_req {
+	struct blk_io_req *r;
+	uint64_t epoch;            /* writes: flushes after this one wait */
+	unsigned wait;             /* flushes: earlier writes still in flight */
+	unsigned retries;
+	bool direct;               /* went to the O_DIRECT descriptor */
+	struct file_req *next;     /* parked flushes */
+};
+
+struct blk_file {
+	int fd;                    /* buffered; holds the image lock */
+	int dfd;                   /* O_DIRECT, or -1 */
+	int efd;                   /* completion eventfd */
+	bool read_only;
+	bool ring_ok;
+	bool direct_refused;       /* O_DIRECT failed with EINVAL once */
+	uint64_t size;             /* bytes, a multiple of 512 */
+	uint32_t mem_align, off_align;   /* O_DIRECT constraints */
+	struct io_uring ring;
+	unsigned depth;
+	struct file_req *reqs;     /* [depth] */
+	unsigned inflight;         /* submitted and not yet done (parked too) */
+	unsigned writes_inflight;
+	uint64_t epoch;
+	struct file_req *parked, **parked_tail;  /* flushes waiting on writes */
+	struct evloop *loop;
+	void (*ready)(void *opaque);
+	void *ready_opaque;
+};
+
+static void file_close(void *be);
 
 /* ---- Opening ---- */
 
@@ -44,7 +82,7 @@ static long lock_holder(int fd)
 	return pid;
 }
 
-static int lock_image(struct blk_io *io, const char *path, bool writable,
+static int lock_image(struct blk_file *io, const char *path, bool writable,
 		      char *err, size_t errlen)
 {
 	/* flock locks belong to the open file description, so a second
@@ -65,7 +103,7 @@ static int lock_image(struct blk_io *io, const char *path, bool writable,
 	return -EBUSY;
 }
 
-static int check_image(struct blk_io *io, const char *path, char *err, size_t errlen)
+static int check_image(struct blk_file *io, const char *path, char *err, size_t errlen)
 {
 	struct stat st;
 
@@ -96,7 +134,7 @@ static int check_image(struct blk_io *io, const char *path, char *err, size_t er
 
 /* Does a direct read of the first block work? Catches file systems that
  * accept O_DIRECT at open but refuse it on I/O. */
-static bool direct_probe(const struct blk_io *io)
+static bool direct_probe(const struct blk_file *io)
 {
 	uint32_t n = io->off_align > io->mem_align ? io->off_align : io->mem_align;
 	void *buf;
@@ -111,7 +149,7 @@ static bool direct_probe(const struct blk_io *io)
 }
 
 /* O_DIRECT is optional: tmpfs refuses it, and then everything is buffered. */
-static void setup_direct(struct blk_io *io, const char *path, int flags)
+static void setup_direct(struct blk_file *io, const char *path, int flags)
 {
 	io->dfd = open(path, flags | O_DIRECT);
 	if (io->dfd < 0)
@@ -131,7 +169,7 @@ static void setup_direct(struct blk_io *io, const char *path, int flags)
 	}
 }
 
-static int setup_ring(struct blk_io *io, unsigned depth, char *err, size_t errlen)
+static int setup_ring(struct blk_file *io, unsigned depth, char *err, size_t errlen)
 {
 	/* Each request has at most one SQE in flight, so depth entries (and
 	 * the default 2x completion ring) can never overflow. */
@@ -141,9 +179,9 @@ static int setup_ring(struct blk_io *io, unsigned depth, char *err, size_t errle
 		return e;
 	}
 	io->ring_ok = true;
-	io->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	io->efd = efd_new();
 	if (io->efd < 0) {
-		e = -errno;
+		e = io->efd;
 		snprintf(err, errlen, "eventfd: %s", strerror(-e));
 		return e;
 	}
@@ -153,66 +191,95 @@ static int setup_ring(struct blk_io *io, unsigned depth, char *err, size_t errle
 	return e;
 }
 
-static void init_io(struct blk_io *io)
+static struct blk_file *new_io(unsigned depth)
 {
-	memset(io, 0, sizeof(*io));
-	io->fd = io->dfd = io->efd = io->cow.fd = -1;
+	struct blk_file *io = calloc(1, sizeof(*io));
+
+	if (!io)
+		return NULL;
+	io->fd = io->dfd = io->efd = -1;
 	io->parked_tail = &io->parked;
+	io->depth = depth;
+	io->reqs = calloc(depth, sizeof(*io->reqs));
+	if (!io->reqs) {
+		free(io);
+		return NULL;
+	}
+	return io;
 }
 
-/* Open, size and lock the image, and set up the ring; closes io on
- * failure. */
-static int open_image(struct blk_io *io, const char *path, int flags, unsigned depth,
-		      char *err, size_t errlen)
+static const struct blk_backend_ops blk_file_ops;
+
+static void fill_backend(struct blk_backend *out, struct blk_file *io)
 {
+	*out = (struct blk_backend){ &blk_file_ops, io, io->size, io->read_only };
+}
+
+int blk_file_open(struct blk_backend *out, const char *path, unsigned flags, unsigned depth,
+		  char *err, size_t errlen)
+{
+	bool ro = flags & BLK_FILE_RO;
+	int oflags = (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+	struct blk_file *io = new_io(depth);
 	int e;
 
-	io->fd = open(path, flags);
+	if (!io) {
+		snprintf(err, errlen, "image %s: %s", path, strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	io->read_only = ro;
+	io->fd = open(path, oflags);
 	if (io->fd < 0) {
 		e = -errno;
 		snprintf(err, errlen, "image %s: %s", path, strerror(-e));
-		return e;
+	} else {
+		e = check_image(io, path, err, errlen);
 	}
-	e = check_image(io, path, err, errlen);
 	if (!e)
-		e = lock_image(io, path, (flags & O_ACCMODE) == O_RDWR, err, errlen);
+		e = lock_image(io, path, !ro, err, errlen);
 	if (!e)
 		e = setup_ring(io, depth, err, errlen);
-	if (e)
-		blk_io_close(io);
-	return e;
-}
-
-int blk_io_open(struct blk_io *io, const char *path, bool read_only, unsigned depth,
-		char *err, size_t errlen)
-{
-	int flags = (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
-
-	init_io(io);
-	io->read_only = read_only;
-	int e = open_image(io, path, flags, depth, err, errlen);
-	if (!e)
-		setup_direct(io, path, flags);
-	return e;
-}
-
-int blk_io_open_ephemeral(struct blk_io *io, const char *path, const char *dir,
-			  unsigned depth, char *err, size_t errlen)
-{
-	init_io(io);
-	io->ephemeral = true;
-	int e = open_image(io, path, O_RDONLY | O_CLOEXEC, depth, err, errlen);
-	if (e)
+	if (e) {
+		file_close(io);
 		return e;
-	e = blk_cow_open(&io->cow, dir, io->size, err, errlen);
-	if (e)
-		blk_io_close(io);
-	return e;
+	}
+	if (!(flags & BLK_FILE_BUFFERED))
+		setup_direct(io, path, oflags);
+	fill_backend(out, io);
+	return 0;
+}
+
+int blk_file_adopt(struct blk_backend *out, int fd, uint64_t size, unsigned flags,
+		   unsigned depth, const char *name, char *err, size_t errlen)
+{
+	struct blk_file *io = new_io(depth);
+	int e;
+
+	if (!io) {
+		close(fd);
+		snprintf(err, errlen, "%s: %s", name, strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	io->fd = fd;
+	io->size = size;
+	io->read_only = flags & BLK_FILE_RO;
+	e = setup_ring(io, depth, err, errlen);
+	if (e) {
+		file_close(io);
+		return e;
+	}
+	fill_backend(out, io);
+	return 0;
+}
+
+unsigned blk_file_inflight(const struct blk_backend *b)
+{
+	return ((const struct blk_file *)b->be)->inflight;
 }
 
 /* ---- Submission ---- */
 
-static bool use_direct(const struct blk_io *io, const struct blk_io_req *r)
+static bool use_direct(const struct blk_file *io, const struct blk_io_req *r)
 {
 	if (io->dfd < 0 || io->direct_refused || r->offset % io->off_align)
 		return false;
@@ -223,66 +290,17 @@ static bool use_direct(const struct blk_io *io, const struct blk_io_req *r)
 	return true;
 }
 
-static uint64_t iov_total(const struct blk_io_req *r)
+static int pick_fd(struct blk_file *io, struct file_req *f)
 {
-	uint64_t n = 0;
+	struct blk_io_req *r = f->r;
 
-	for (unsigned i = 0; i < r->iovcnt; i++)
-		n += r->iov[i].iov_len;
-	return n;
-}
-
-/* Limit r's iov to its first len bytes (0 < len < the total) until
- * uncut_iov(): the kernel then reads one run only. */
-static void cut_iov(struct blk_io_req *r, uint64_t len)
-{
-	unsigned i = 0;
-
-	while (len > r->iov[i].iov_len)
-		len -= r->iov[i++].iov_len;
-	r->full_iovcnt = r->iovcnt;
-	r->cut = r->iov[i].iov_len - len;
-	r->iov[i].iov_len = len;
-	r->iovcnt = i + 1;
-}
-
-static void uncut_iov(struct blk_io_req *r)
-{
-	if (!r->full_iovcnt)
-		return;
-	r->iov[r->iovcnt - 1].iov_len += r->cut;
-	r->iovcnt = r->full_iovcnt;
-	r->full_iovcnt = 0;
-}
-
-/* An ephemeral drive's descriptor for r: reads take the next run from
- * the store or the base; writes and flushes go to the store. */
-static int ephemeral_fd(struct blk_io *io, struct blk_io_req *r)
-{
-	uint64_t left = iov_total(r);
-	bool in_store;
-
-	if (r->op != BLK_IO_READ)
-		return io->cow.fd;
-	uint64_t run = blk_cow_run(&io->cow, r->offset, left, &in_store);
-	if (run && run < left)
-		cut_iov(r, run);
-	return in_store ? io->cow.fd : io->fd;
-}
-
-static int pick_fd(struct blk_io *io, struct blk_io_req *r)
-{
-	if (io->ephemeral) {
-		r->direct = false;
-		return ephemeral_fd(io, r);
-	}
 	/* Flushes take fd: fdatasync covers the file whichever descriptor
 	 * wrote. */
-	r->direct = r->op != BLK_IO_FLUSH && use_direct(io, r);
-	return r->direct ? io->dfd : io->fd;
+	f->direct = r->op != BLK_IO_FLUSH && use_direct(io, r);
+	return f->direct ? io->dfd : io->fd;
 }
 
-static struct io_uring_sqe *get_sqe(struct blk_io *io)
+static struct io_uring_sqe *get_sqe(struct blk_file *io)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&io->ring);
 
@@ -294,13 +312,14 @@ static struct io_uring_sqe *get_sqe(struct blk_io *io)
 	return sqe;
 }
 
-static int queue_sqe(struct blk_io *io, struct blk_io_req *r)
+static int queue_sqe(struct blk_file *io, struct file_req *f)
 {
 	struct io_uring_sqe *sqe = get_sqe(io);
+	struct blk_io_req *r = f->r;
 
 	if (!sqe)
 		return -EBUSY;
-	int fd = pick_fd(io, r);
+	int fd = pick_fd(io, f);
 	switch (r->op) {
 	case BLK_IO_READ:
 		io_uring_prep_readv(sqe, fd, r->iov, r->iovcnt, r->offset);
@@ -313,64 +332,45 @@ static int queue_sqe(struct blk_io *io, struct blk_io_req *r)
 		io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC);
 		break;
 	}
-	io_uring_sqe_set_data(sqe, r);
+	io_uring_sqe_set_data(sqe, f);
 	return 0;
 }
 
-/* The store's map covers the disk's sectors and nothing else: reads
- * within the disk, writes of whole sectors. */
-static int check_ephemeral(struct blk_io *io, struct blk_io_req *r)
+static int file_submit(void *be, struct blk_io_req *r)
 {
-	uint64_t len = iov_total(r);
+	struct blk_file *io = be;
 
-	if (r->offset > io->size || len > io->size - r->offset)
+	if (r->tag >= io->depth || r->iovcnt > BLK_IO_MAX_IOV)
 		return -EINVAL;
-	if (r->op == BLK_IO_WRITE && (r->offset % SECTOR || len % SECTOR))
-		return -EINVAL;
-	r->span_off = r->offset;
-	r->span_len = len;
-	return 0;
-}
-
-static int io_submit(void *be, struct blk_io_req *r)
-{
-	struct blk_io *io = be;
-
-	r->retries = 0;
-	r->next = NULL;
-	r->full_iovcnt = 0;
 	if (r->op == BLK_IO_WRITE && io->read_only)
 		return -EROFS;
-	if (io->ephemeral && r->op != BLK_IO_FLUSH) {
-		int e = check_ephemeral(io, r);
-		if (e)
-			return e;
-	}
+	struct file_req *f = &io->reqs[r->tag];
+	*f = (struct file_req){ .r = r };
 	if (r->op == BLK_IO_FLUSH) {
 		/* Writes submitted from now on are not this flush's concern. */
-		r->epoch = io->epoch++;
-		r->wait = io->writes_inflight;
-		if (r->wait) {
-			*io->parked_tail = r;
-			io->parked_tail = &r->next;
+		f->epoch = io->epoch++;
+		f->wait = io->writes_inflight;
+		if (f->wait) {
+			*io->parked_tail = f;
+			io->parked_tail = &f->next;
 			io->inflight++;
 			return 0;
 		}
 	}
-	int err = queue_sqe(io, r);
+	int err = queue_sqe(io, f);
 	if (err)
 		return err;
 	if (r->op == BLK_IO_WRITE) {
-		r->epoch = io->epoch;
+		f->epoch = io->epoch;
 		io->writes_inflight++;
 	}
 	io->inflight++;
 	return 0;
 }
 
-static void io_kick(void *be)
+static void file_kick(void *be)
 {
-	struct blk_io *io = be;
+	struct blk_file *io = be;
 
 	/* A failure leaves the SQEs queued; the next kick retries them. */
 	io_uring_submit(&io->ring);
@@ -378,16 +378,16 @@ static void io_kick(void *be)
 
 /* ---- Completion ---- */
 
-static void finish(struct blk_io *io, struct blk_io_req *r, int err);
+static void finish(struct blk_file *io, struct file_req *f, int err);
 
 /* A write finished for good: flushes parked behind it may now start. */
-static void write_retired(struct blk_io *io, uint64_t epoch)
+static void write_retired(struct blk_file *io, uint64_t epoch)
 {
-	struct blk_io_req **pp = &io->parked;
+	struct file_req **pp = &io->parked;
 
 	io->writes_inflight--;
 	while (*pp) {
-		struct blk_io_req *f = *pp;
+		struct file_req *f = *pp;
 		/* Flushes with an older epoch never counted this write. */
 		if (f->epoch < epoch || --f->wait) {
 			pp = &f->next;
@@ -403,15 +403,13 @@ static void write_retired(struct blk_io *io, uint64_t epoch)
 	}
 }
 
-static void finish(struct blk_io *io, struct blk_io_req *r, int err)
+static void finish(struct blk_file *io, struct file_req *f, int err)
 {
+	struct blk_io_req *r = f->r;
+
 	io->inflight--;
-	/* Marked before done(): a read the guest sends after seeing this
-	 * write complete must find the new data. */
-	if (r->op == BLK_IO_WRITE && io->ephemeral && !err)
-		blk_cow_mark(&io->cow, r->span_off, r->span_len);
 	if (r->op == BLK_IO_WRITE)
-		write_retired(io, r->epoch);
+		write_retired(io, f->epoch);
 	r->done(r, err);
 }
 
@@ -435,61 +433,60 @@ static uint64_t advance(struct blk_io_req *r, uint64_t n)
 	return left;
 }
 
-/* Decide what a completion means: 0 done, 1 resubmitted, or -errno. */
-static int settle(struct blk_io *io, struct blk_io_req *r, int res)
+/* Decide what a completion means: 0 done, 1 resubmit, or -errno. */
+static int settle(struct blk_file *io, struct file_req *f, int res)
 {
-	if (res == -EINVAL && r->direct) {
+	if (res == -EINVAL && f->direct) {
 		/* The file system refused O_DIRECT after all: go buffered. */
 		io->direct_refused = true;
 		return 1;
 	}
-	if ((res == -EAGAIN || res == -EINTR) && r->retries++ < MAX_RETRIES)
+	if ((res == -EAGAIN || res == -EINTR) && f->retries++ < MAX_RETRIES)
 		return 1;
 	if (res < 0)
 		return res;
-	if (r->op == BLK_IO_FLUSH || advance(r, res) == 0)
+	if (f->r->op == BLK_IO_FLUSH || advance(f->r, res) == 0)
 		return 0;
 	/* Short transfer: go on from where it stopped. Zero bytes means
 	 * end of file (the image shrank under us) or a stuck device. */
 	return res > 0 ? 1 : -EIO;
 }
 
-static void complete(struct blk_io *io, struct blk_io_req *r, int res)
+static void complete(struct blk_file *io, struct file_req *f, int res)
 {
-	uncut_iov(r);              /* res counts from the run's start all the same */
-	int s = settle(io, r, res);
+	int s = settle(io, f, res);
 
 	if (s == 1) {
-		s = queue_sqe(io, r);
+		s = queue_sqe(io, f);
 		if (s == 0)
 			return;           /* resubmitted; still in flight */
 	}
-	finish(io, r, s);
+	finish(io, f, s);
 }
 
-static void io_reap(void *be)
+static void file_reap(void *be)
 {
-	struct blk_io *io = be;
+	struct blk_file *io = be;
 	struct io_uring_cqe *cqe;
 
 	while (io_uring_peek_cqe(&io->ring, &cqe) == 0) {
-		struct blk_io_req *r = io_uring_cqe_get_data(cqe);
+		struct file_req *f = io_uring_cqe_get_data(cqe);
 		int res = cqe->res;
 		/* Free the slot first: done() may queue new work. */
 		io_uring_cqe_seen(&io->ring, cqe);
-		complete(io, r, res);
+		complete(io, f, res);
 	}
 	/* Resubmissions and flushes released above. */
-	io_kick(io);
+	file_kick(io);
 }
 
-static void io_drain(void *be)
+static void file_drain(void *be)
 {
-	struct blk_io *io = be;
+	struct blk_file *io = be;
 
 	while (io->inflight) {
 		struct io_uring_cqe *cqe;
-		io_kick(io);
+		file_kick(io);
 		int err = io_uring_wait_cqe(&io->ring, &cqe);
 		if (err == -EINTR)
 			continue;
@@ -497,29 +494,48 @@ static void io_drain(void *be)
 			log_err("blk: waiting for in-flight I/O: %s", strerror(-err));
 			return;
 		}
-		io_reap(io);
+		file_reap(io);
 	}
 }
 
-static int io_event_fd(void *be)
+static void on_completion(void *opaque, uint32_t events)
 {
-	return ((struct blk_io *)be)->efd;
+	struct blk_file *io = opaque;
+
+	/* Reset the counter before the device reaps: later completions
+	 * signal again. */
+	efd_drain(io->efd);
+	io->ready(io->ready_opaque);
 }
 
-const struct blk_backend_ops blk_io_ops = {
-	.submit = io_submit,
-	.kick = io_kick,
-	.reap = io_reap,
-	.drain = io_drain,
-	.event_fd = io_event_fd,
-};
-
-void blk_io_close(struct blk_io *io)
+static int file_attach(void *be, struct evloop *loop, void (*ready)(void *), void *opaque)
 {
+	struct blk_file *io = be;
+
+	io->ready = ready;
+	io->ready_opaque = opaque;
+	int err = evloop_add(loop, io->efd, EPOLLIN, on_completion, io);
+	if (!err)
+		io->loop = loop;
+	return err;
+}
+
+static void file_detach(void *be, struct evloop *loop)
+{
+	struct blk_file *io = be;
+
+	if (io->loop)
+		evloop_del(io->loop, io->efd);
+	io->loop = NULL;
+}
+
+static void file_close(void *be)
+{
+	struct blk_file *io = be;
+
 	if (io->ring_ok) {
-		io_drain(io);
+		file_drain(io);
 		io_uring_queue_exit(&io->ring);
-		io->ring_ok = false;
 	}
 	if (io->efd >= 0)
 		close(io->efd);
@@ -527,6 +543,16 @@ void blk_io_close(struct blk_io *io)
 		close(io->dfd);
 	if (io->fd >= 0)
 		close(io->fd);          /* drops the lock */
-	blk_cow_close(&io->cow);
-	io->fd = io->dfd = io->efd = -1;
+	free(io->reqs);
+	free(io);
 }
+
+static const struct blk_backend_ops blk_file_ops = {
+	.submit = file_submit,
+	.kick = file_kick,
+	.reap = file_reap,
+	.drain = file_drain,
+	.attach = file_attach,
+	.detach = file_detach,
+	.close = file_close,
+};

@@ -1,4 +1,4 @@
-#include "virtio/blk_cow.h"
+#include "virtio/backend/cow_overlay.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -7,9 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#define SECTOR BLK_COW_SECTOR
+#define SECTOR COW_SECTOR
 
-const char *blk_cow_default_dir(void)
+const char *cow_default_dir(void)
 {
 	const char *d = getenv("TMPDIR");
 
@@ -18,7 +18,7 @@ const char *blk_cow_default_dir(void)
 
 /* For file systems without O_TMPFILE (9p, older NFS): the name exists
  * only between mkostemp and unlink, a few microseconds. */
-static int named_then_unlinked(struct blk_cow *c, const char *dir)
+static int named_then_unlinked(struct cow_overlay *c, const char *dir)
 {
 	char *path;
 	int e = 0;
@@ -37,7 +37,7 @@ static int named_then_unlinked(struct blk_cow *c, const char *dir)
 	return e;
 }
 
-static int make_overlay(struct blk_cow *c, const char *dir, bool *named)
+static int make_overlay(struct cow_overlay *c, const char *dir, bool *named)
 {
 	/* O_EXCL: nobody can give the file a name later (linkat) either. */
 	c->fd = open(dir, O_TMPFILE | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
@@ -50,7 +50,7 @@ static int make_overlay(struct blk_cow *c, const char *dir, bool *named)
 	return named_then_unlinked(c, dir);
 }
 
-int blk_cow_open(struct blk_cow *c, const char *dir, uint64_t size, char *err, size_t errlen)
+int cow_overlay_open(struct cow_overlay *c, const char *dir, uint64_t size, char *err, size_t errlen)
 {
 	bool named = false;
 	int e = 0;
@@ -75,7 +75,7 @@ int blk_cow_open(struct blk_cow *c, const char *dir, uint64_t size, char *err, s
 		snprintf(err, errlen, "ephemeral store in %s: %s%s", dir, strerror(-e),
 			 named && e == -ENOENT ? " (this file system loses unlinked files;"
 			 " set TMPDIR to a directory elsewhere)" : "");
-		blk_cow_close(c);
+		cow_overlay_close(c);
 	}
 	return e;
 }
@@ -85,7 +85,7 @@ static void set_bit(uint64_t *map, uint64_t s)
 	map[s / 64] |= 1ULL << (s % 64);
 }
 
-void blk_cow_mark(struct blk_cow *c, uint64_t off, uint64_t len)
+void cow_overlay_mark(struct cow_overlay *c, uint64_t off, uint64_t len)
 {
 	if (off >= c->size)
 		return;
@@ -117,7 +117,7 @@ static uint64_t first_other(const uint64_t *map, uint64_t s, uint64_t end, bool 
 	return end;
 }
 
-uint64_t blk_cow_run(const struct blk_cow *c, uint64_t off, uint64_t len, bool *overlay)
+uint64_t cow_overlay_run(const struct cow_overlay *c, uint64_t off, uint64_t len, bool *overlay)
 {
 	*overlay = false;
 	if (off >= c->size || !len)
@@ -130,7 +130,7 @@ uint64_t blk_cow_run(const struct blk_cow *c, uint64_t off, uint64_t len, bool *
 	return (stop < off + len ? stop : off + len) - off;
 }
 
-void blk_cow_close(struct blk_cow *c)
+void cow_overlay_close(struct cow_overlay *c)
 {
 	if (c->fd >= 0)
 		close(c->fd);        /* the last reference: the blocks are freed */

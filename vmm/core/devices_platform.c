@@ -1,0 +1,197 @@
+/*
+ * The platform devices: COM1 (a 16550A and its host console), the i8042,
+ * the CMOS RTC, the exit port and the ACPI sleep/reset registers. COM1 is
+ * the one among them the guest finds through the DSDT.
+ */
+#include "vmm/core/devices_priv.h"
+#include "boot/layout.h"
+#include "devices/acpi_pm.h"
+#include "devices/console.h"
+#include "devices/exit_port.h"
+#include "devices/i8042.h"
+#include "devices/rtc.h"
+#include "devices/uart.h"
+#include "vmm/base/irq.h"
+#include "vmm/config/config.h"
+#include "vmm/core/vm.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* What Linux prints as it starts the init process ("Run /init as init
+ * process"); its arrival on the console is mote's "boot finished" mark. */
+#define INIT_MARK "as init process"
+#define INIT_MARK_LEN (sizeof(INIT_MARK) - 1)
+
+struct platform {
+	struct vm *vm;
+	uint8_t tail[INIT_MARK_LEN];   /* the last console bytes, for INIT_MARK */
+	struct irq_line com1_irq;
+	struct uart uart;
+	struct console console;
+	struct i8042 kbd;
+	struct exit_port exitp;
+	struct acpi_pm pm;
+	struct rtc rtc;
+	bool uart_ok, console_ok, kbd_ok, rtc_ok;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Sits between the uart and the console to timestamp INIT_MARK. Runs with
+ * the uart's lock held, so bytes come one at a time and in order. */
+static void serial_tx(void *opaque, uint8_t byte)
+{
+	struct platform *p = opaque;
+	struct vm *vm = p->vm;
+
+	if (!__atomic_load_n(&vm->init_ns, __ATOMIC_RELAXED)) {
+		memmove(p->tail, p->tail + 1, INIT_MARK_LEN - 1);
+		p->tail[INIT_MARK_LEN - 1] = byte;
+		if (memcmp(p->tail, INIT_MARK, INIT_MARK_LEN) == 0)
+			__atomic_store_n(&vm->init_ns, now_ns(), __ATOMIC_RELAXED);
+	}
+	console_tx(&p->console, byte);
+}
+
+static void serial_rx_room(void *opaque)
+{
+	struct platform *p = opaque;
+
+	console_rx_room(&p->console);
+}
+
+static int reg_pio(struct vm *vm, uint64_t port, uint64_t len, const struct bus_ops *ops,
+		   void *dev, const char *name, char *err, size_t errlen)
+{
+	int r = bus_register(&vm->pio, port, len, ops, dev, name);
+
+	if (r)
+		snprintf(err, errlen, "%s at port 0x%llx: %s", name,
+			 (unsigned long long)port, strerror(-r));
+	return r;
+}
+
+static void release_serial(struct dev_slot *s)
+{
+	struct platform *p = s->priv;
+
+	if (p->console_ok)
+		console_release(&p->console);
+	if (p->uart_ok)
+		uart_release(&p->uart);
+	irq_line_release(&p->com1_irq);
+	p->console_ok = p->uart_ok = false;
+}
+
+static int create_serial(struct vm *vm, struct platform *p, char *err, size_t errlen)
+{
+	const struct vm_config *cfg = vm->cfg;
+	struct dev_slot *s = devices_new_slot(vm->devs, "com1");
+
+	if (!s)
+		return -ENOSPC;
+	s->priv = p;
+	s->release = release_serial;
+	s->has_acpi = true;
+	s->acpi = (struct acpi_dev){ ACPI_DEV_UART, PORT_COM1, UART_NR_REGS, IRQ_COM1 };
+	int r = irq_line_init(&p->com1_irq, IRQ_COM1);
+	if (!r)
+		r = devices_wire_irq(vm, &p->com1_irq);
+	if (!r)
+		r = uart_init(&p->uart, &p->com1_irq);
+	if (r) {
+		snprintf(err, errlen, "serial port: %s", strerror(-r));
+		return r;
+	}
+	p->uart_ok = true;
+	r = console_init(&p->console, &vm->loop, &p->uart, vm->io.in_fd, vm->io.out_fd,
+			 cfg->console_log, cfg->console_log_max, err, errlen);
+	if (r)
+		return r;
+	p->console_ok = true;
+	if (vm->io.sink)
+		console_set_sink(&p->console, vm->io.sink, vm->io.sink_opaque);
+	uart_set_host(&p->uart, &(struct uart_host){ serial_tx, serial_rx_room, p });
+	return reg_pio(vm, PORT_COM1, UART_NR_REGS, &uart_bus_ops, &p->uart, "com1", err,
+		       errlen);
+}
+
+static void release_legacy(struct dev_slot *s)
+{
+	struct platform *p = s->priv;
+
+	if (p->kbd_ok)
+		i8042_release(&p->kbd);
+	if (p->rtc_ok)
+		rtc_release(&p->rtc);
+	p->vm->devs->platform = NULL;
+	free(p);
+}
+
+/* The devices the guest finds at fixed ports, with no table entry. */
+static int create_legacy(struct vm *vm, struct platform *p, char *err, size_t errlen)
+{
+	int r = i8042_init(&p->kbd, &vm->stop);
+
+	if (r) {
+		snprintf(err, errlen, "i8042: %s", strerror(-r));
+		return r;
+	}
+	p->kbd_ok = true;
+	r = rtc_init(&p->rtc);
+	if (r) {
+		snprintf(err, errlen, "rtc: %s", strerror(-r));
+		return r;
+	}
+	p->rtc_ok = true;
+	exit_port_init(&p->exitp, &vm->stop);
+	acpi_pm_init(&p->pm, &vm->stop);
+	r = reg_pio(vm, PORT_I8042, I8042_NR_PORTS, &i8042_bus_ops, &p->kbd, "i8042", err,
+		    errlen);
+	if (!r)
+		r = reg_pio(vm, PORT_RTC, RTC_NR_PORTS, &rtc_bus_ops, &p->rtc, "rtc", err, errlen);
+	if (!r)
+		r = reg_pio(vm, PORT_EXIT, 1, &exit_port_bus_ops, &p->exitp, "exit", err,
+			    errlen);
+	if (!r)
+		r = reg_pio(vm, PORT_ACPI_SLEEP_CTL, ACPI_PM_NR_PORTS, &acpi_pm_bus_ops, &p->pm,
+			    "acpi-pm", err, errlen);
+	return r;
+}
+
+int devices_create_platform(struct vm *vm, struct vm_devices *d, char *err, size_t errlen)
+{
+	struct platform *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	p->vm = vm;
+	p->com1_irq.fd = -1;
+	d->platform = p;
+	/* Released last, since slots go in reverse: it frees p. */
+	struct dev_slot *s = devices_new_slot(d, "legacy");
+	if (!s) {
+		free(p);
+		return -ENOSPC;
+	}
+	s->priv = p;
+	s->release = release_legacy;
+	int r = create_legacy(vm, p, err, errlen);
+	return r ? r : create_serial(vm, p, err, errlen);
+}
+
+void devices_platform_restore_tty(struct vm_devices *d)
+{
+	if (d->platform && d->platform->console_ok)
+		console_restore_tty(&d->platform->console);
+}

@@ -1,0 +1,60 @@
+/*
+ * Inside the device manager (vmm/core/devices*.c): every device the VM has
+ * sits in a slot that says how the guest finds it (its DSDT entry, its
+ * command-line fragment when the guest cannot read ACPI), how it starts
+ * and how it is released. Creation runs as a table of steps; release walks
+ * the slots in reverse, so each device has one release path.
+ */
+#ifndef MOTE_CORE_DEVICES_PRIV_H
+#define MOTE_CORE_DEVICES_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "boot/acpi.h"
+
+struct evloop;
+struct irq_line;
+struct vm;
+struct vm_devices;
+
+#define DEVICES_MAX_SLOTS 32
+
+struct dev_slot {
+	char name[24];            /* "com1", "vda", "eth0": for messages */
+	bool has_acpi;
+	struct acpi_dev acpi;     /* its DSDT entry */
+	char cmdline[96];         /* its acpi=off fragment; "" for none */
+	/* Optional: start I/O on the event loop, once vCPUs are about to run. */
+	int (*start)(struct dev_slot *s, struct evloop *loop);
+	/* Release what the slot owns; safe on a half-built slot. */
+	void (*release)(struct dev_slot *s);
+	void *priv;
+};
+
+/* A new empty slot, or NULL when all DEVICES_MAX_SLOTS are taken. */
+struct dev_slot *devices_new_slot(struct vm_devices *d, const char *name);
+
+/* KVM_IRQFD for one interrupt line. 0 or -errno. */
+int devices_wire_irq(struct vm *vm, struct irq_line *l) __attribute__((warn_unused_result));
+
+/* The steps, in order (devices_platform.c, devices_virtio.c). */
+int devices_create_platform(struct vm *vm, struct vm_devices *d, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+int devices_create_drives(struct vm *vm, struct vm_devices *d, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+int devices_create_nets(struct vm *vm, struct vm_devices *d, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+/* Restore the host terminal; safe to call more than once. */
+void devices_platform_restore_tty(struct vm_devices *d);
+
+struct vm_devices {
+	struct vm *vm;
+	struct dev_slot slots[DEVICES_MAX_SLOTS];
+	size_t nslots;
+	size_t nvirtio;           /* virtio slots so far: picks base and GSI */
+	struct platform *platform;  /* devices_platform.c's */
+};
+
+#endif

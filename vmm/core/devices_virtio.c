@@ -1,0 +1,216 @@
+/*
+ * Virtio devices in the device manager: one virtio-mmio transport per
+ * device, placed at LAYOUT_VIRTIO_MMIO + n * LAYOUT_VIRTIO_STRIDE, its
+ * interrupt line wired by irqfd and its queue notifications by ioeventfd.
+ * virtio_add() does that for any device; the per-type parts only open a
+ * backend and make the device.
+ */
+#include "vmm/core/devices_priv.h"
+#include "boot/layout.h"
+#include "virtio/backend/blk_cow.h"
+#include "virtio/backend/blk_file.h"
+#include "virtio/backend/cow_overlay.h"
+#include "virtio/blk.h"
+#include "virtio/mmio.h"
+#include "vmm/base/irq.h"
+#include "vmm/base/log.h"
+#include "vmm/config/config.h"
+#include "vmm/core/kvm.h"
+#include "vmm/core/vm.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <linux/kvm.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One virtio device: its transport, interrupt line and what the device's
+ * type needs released after the transport (the device, its backend). */
+struct virtio_slot {
+	struct irq_line irq;
+	struct virtio_mmio t;
+	bool transport_ok;
+	void *dev;
+	void (*release_dev)(void *dev);
+};
+
+/* GSIs 5..23 less COM1's and the RTC's: room for 18; two stay spare. */
+#define MAX_VIRTIO 16
+
+/* GSIs 5, 6, 7, then 9 onwards: 4 is COM1's and 8 stays the RTC's. */
+static uint32_t slot_gsi(size_t i)
+{
+	uint32_t gsi = IRQ_VIRTIO_FIRST + (uint32_t)i;
+
+	return gsi >= 8 ? gsi + 1 : gsi;
+}
+
+static int wire_notify(struct vm *vm, struct virtio_slot *v, uint64_t base)
+{
+	for (unsigned q = 0; q < virtio_mmio_num_queues(&v->t); q++) {
+		struct kvm_ioeventfd io = {
+			.datamatch = q,
+			.addr = base + VIRTIO_MMIO_QUEUE_NOTIFY,
+			.len = 4,
+			.fd = virtio_mmio_notify_fd(&v->t, q),
+			.flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
+		};
+		int r = KVM_IOCTL(vm->vm_fd, KVM_IOEVENTFD, &io);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int start_virtio(struct dev_slot *s, struct evloop *loop)
+{
+	struct virtio_slot *v = s->priv;
+
+	return virtio_mmio_attach(&v->t, loop);
+}
+
+static void release_virtio(struct dev_slot *s)
+{
+	struct virtio_slot *v = s->priv;
+
+	/* The transport first: its reset waits for the device's I/O. */
+	if (v->transport_ok)
+		virtio_mmio_release(&v->t);
+	if (v->dev)
+		v->release_dev(v->dev);
+	irq_line_release(&v->irq);
+	free(v);
+}
+
+/* The next slot's DSDT entry and, for a guest without ACPI, its
+ * virtio_mmio.device= fragment. Linux without ACPI knows no IOAPIC and
+ * takes only the PIC's 16 lines, so a device above them gets none. */
+static void describe(struct dev_slot *s, uint64_t base, uint32_t gsi)
+{
+	s->has_acpi = true;
+	s->acpi = (struct acpi_dev){ ACPI_DEV_VIRTIO_MMIO, base, VIRTIO_MMIO_SIZE, gsi };
+	if (gsi < 16)
+		snprintf(s->cmdline, sizeof(s->cmdline), "virtio_mmio.device=%u@0x%" PRIx64 ":%u",
+			 (unsigned)VIRTIO_MMIO_SIZE, base, (unsigned)gsi);
+}
+
+/*
+ * Give dev (of type ops) a transport, a place on the MMIO bus, an
+ * interrupt and queue notifications. From here on the slot owns dev and
+ * releases it with release_dev, on failure too.
+ */
+static int virtio_add(struct vm *vm, struct vm_devices *d, const char *name,
+		      const struct virtio_dev_ops *ops, void *dev, void (*release_dev)(void *))
+{
+	struct virtio_slot *v = d->nvirtio < MAX_VIRTIO ? calloc(1, sizeof(*v)) : NULL;
+	struct dev_slot *s = v ? devices_new_slot(d, name) : NULL;
+
+	if (!s) {
+		free(v);
+		release_dev(dev);
+		return v || d->nvirtio >= MAX_VIRTIO ? -ENOSPC : -ENOMEM;
+	}
+	uint64_t base = LAYOUT_VIRTIO_MMIO + d->nvirtio * LAYOUT_VIRTIO_STRIDE;
+	uint32_t gsi = slot_gsi(d->nvirtio++);
+	v->irq.fd = -1;
+	v->dev = dev;
+	v->release_dev = release_dev;
+	s->priv = v;
+	s->release = release_virtio;
+	s->start = start_virtio;
+	describe(s, base, gsi);
+	int r = irq_line_init(&v->irq, gsi);
+	if (!r)
+		r = virtio_mmio_init(&v->t, &vm->mem, &v->irq, ops, dev);
+	if (r)
+		return r;
+	v->transport_ok = true;
+	r = bus_register(&vm->mmio, base, VIRTIO_MMIO_SIZE, &virtio_mmio_bus_ops, &v->t, s->name);
+	if (!r)
+		r = wire_notify(vm, v, base);
+	return r ? r : devices_wire_irq(vm, &v->irq);
+}
+
+/* ---- virtio-blk ---- */
+
+struct blk_dev {
+	struct blk blk;
+	struct blk_backend be;
+};
+
+static void release_blk(void *dev)
+{
+	struct blk_dev *b = dev;
+
+	blk_release(&b->blk);
+	b->be.ops->close(b->be.be);
+	free(b);
+}
+
+static int open_backend(struct blk_backend *be, const struct drive_config *dc,
+			char *err, size_t errlen)
+{
+	char why[512];
+	int r;
+
+	if (dc->ephemeral)
+		r = blk_cow_open(be, dc->path, cow_default_dir(), BLK_QUEUE_SIZE, why, sizeof(why));
+	else
+		r = blk_file_open(be, dc->path, dc->read_only ? BLK_FILE_RO : 0, BLK_QUEUE_SIZE,
+				  why, sizeof(why));
+	if (r)
+		snprintf(err, errlen, "drive %s: %s", dc->id, why);
+	return r;
+}
+
+static int create_blk(struct vm *vm, struct vm_devices *d, const struct drive_config *dc,
+		      char *err, size_t errlen)
+{
+	struct blk_dev *b = calloc(1, sizeof(*b));
+	char name[8];
+
+	if (!b)
+		return -ENOMEM;
+	int r = open_backend(&b->be, dc, err, errlen);
+	if (r) {
+		free(b);
+		return r;
+	}
+	r = blk_init(&b->blk, &b->be, dc->id);
+	if (r) {
+		b->be.ops->close(b->be.be);
+		free(b);
+	} else {
+		snprintf(name, sizeof(name), "vd%c", (char)('a' + d->nvirtio));
+		r = virtio_add(vm, d, name, &blk_virtio_ops, &b->blk, release_blk);
+	}
+	if (r)
+		snprintf(err, errlen, "drive %s: setting up its virtio device: %s", dc->id,
+			 strerror(-r));
+	return r;
+}
+
+int devices_create_drives(struct vm *vm, struct vm_devices *d, char *err, size_t errlen)
+{
+	const struct vm_config *cfg = vm->cfg;
+
+	for (size_t i = 0; i < cfg->ndrives; i++) {
+		int r = create_blk(vm, d, &cfg->drives[i], err, errlen);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/* ---- virtio-net ---- */
+
+int devices_create_nets(struct vm *vm, struct vm_devices *d, char *err, size_t errlen)
+{
+	/* Accepted so that Firecracker configs run unchanged, but not silently. */
+	for (size_t i = 0; i < vm->cfg->nnets; i++)
+		log_err("warning: network interface %s (tap %s) is not attached: "
+			"mote has no network device yet", vm->cfg->nets[i].id,
+			vm->cfg->nets[i].tap);
+	return 0;
+}
