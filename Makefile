@@ -59,8 +59,8 @@ deps:
 
 # ---- libmote: static and shared, one public header (vmm/api/mote.h) ----
 # Every core object is position-independent so the same objects make both.
-# The shared library exports only mote_* (vmm/api/libmote.map); the static one
-# also serves the unit tests, which reach internal modules.
+# The shared library exports only mote_* (vmm/api/libmote.map), and so does
+# the static one (below).
 LIB_SOMAJOR := 0
 LIB_SONAME  := libmote.so.$(LIB_SOMAJOR)
 LIB_SHARED  := $(BUILD)/libmote.so.$(VERSION)
@@ -72,9 +72,19 @@ $(BUILD)/.pic:
 	@mkdir -p $(dir $@)
 	$(Q)touch $@
 
-$(BUILD)/libmote.a: $(LIB_OBJS)
+# Everything, for the unit tests, which reach internal modules.
+$(BUILD)/libmote-internal.a: $(LIB_OBJS)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
+
+# The public static library: one relocatable object in which every symbol
+# but mote_* is local, so no internal name can clash with the embedding
+# program's.
+$(BUILD)/libmote.a: $(LIB_OBJS)
+	@echo "  AR      $@"
+	$(Q)$(LD) -r -o $(BUILD)/libmote.o $^ && \
+		objcopy -w --keep-global-symbol='mote_*' $(BUILD)/libmote.o && \
+		rm -f $@ && ar rcs $@ $(BUILD)/libmote.o
 
 $(LIB_SHARED): $(LIB_OBJS) vmm/api/libmote.map
 	@echo "  LD      $@"
@@ -133,7 +143,7 @@ $(BUILD)/%.o: %.c
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CFLAGS) -DMOTE_VERSION='"$(VERSION)"' -c -o $@ $<
 
-$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libmote.a
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libmote-internal.a
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 

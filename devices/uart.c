@@ -316,7 +316,7 @@ static void reg_write(struct uart *u, unsigned reg, uint8_t val)
 
 /* Finish an access: recompute the interrupt, drop the lock, then tell the
  * host (outside the lock, so it may call uart_receive) about room. */
-static void finish(struct uart *u)
+static void end_access(struct uart *u)
 {
 	bool room = take_rx_room(u);
 	struct uart_host host = u->host;
@@ -333,7 +333,7 @@ static void bus_read_reg(void *opaque, uint64_t off, uint8_t *data, unsigned len
 
 	pthread_mutex_lock(&u->lock);
 	data[0] = reg_read(u, off % UART_NR_REGS);
-	finish(u);
+	end_access(u);
 }
 
 static void bus_write_reg(void *opaque, uint64_t off, const uint8_t *data, unsigned len)
@@ -342,7 +342,7 @@ static void bus_write_reg(void *opaque, uint64_t off, const uint8_t *data, unsig
 
 	pthread_mutex_lock(&u->lock);
 	reg_write(u, off % UART_NR_REGS, data[0]);
-	finish(u);
+	end_access(u);
 }
 
 const struct bus_ops uart_bus_ops = {
@@ -360,6 +360,6 @@ size_t uart_receive(struct uart *u, const uint8_t *buf, size_t len)
 		rx_push(u, buf[n++]);
 	if (n < len)
 		u->rx_blocked = true;
-	finish(u);
+	end_access(u);
 	return n;
 }

@@ -63,13 +63,15 @@ integration-check: $(KVM_OK) guest
 check:
 	$(Q)mkdir -p $(BUILD); rm -f $(BUILD)/check-*.log; \
 	$(MAKE) --no-print-directory all 2>&1 | tee $(BUILD)/check-build.log; \
+	./tools/check-layers.sh 2>&1 | tee $(BUILD)/check-layers.log; \
 	$(MAKE) --no-print-directory unit-check 2>&1 | tee $(BUILD)/check-unit.log; \
 	if [ "$(CHECK_SAN)" = 1 ]; then \
 		$(MAKE) --no-print-directory SAN=1 BUILD=$(SAN_BUILD) unit-check 2>&1 | \
 			sed 's/^unit:/unit-san:/' | tee $(BUILD)/check-san.log; \
 	fi; \
 	$(MAKE) --no-print-directory integration-check 2>&1 | tee $(BUILD)/check-integration.log; \
-	./tests/integration/total.sh $(BUILD)/check-unit.log $(BUILD)/check-san.log \
+	./tests/integration/total.sh $(BUILD)/check-layers.log $(BUILD)/check-unit.log \
+		$(BUILD)/check-san.log \
 		$(BUILD)/check-integration.log
 
 # The default guest from its ext4 root file system, ephemeral so the demo

@@ -185,7 +185,7 @@ static void cow_kick(void *be)
 
 /* ---- Completion ---- */
 
-static void finish(struct cow_req *q, int err)
+static void deliver(struct cow_req *q, int err)
 {
 	q->c->inflight--;
 	q->r->done(q->r, err);
@@ -196,14 +196,14 @@ static void sub_done(struct blk_io_req *sub, int err)
 	struct cow_req *q = (struct cow_req *)((char *)sub - offsetof(struct cow_req, sub));
 
 	if (err || q->r->op == BLK_IO_FLUSH) {
-		finish(q, err);
+		deliver(q, err);
 		return;
 	}
 	if (q->r->op == BLK_IO_WRITE) {
 		/* Marked before done(): a read the guest sends after seeing
 		 * this write complete must find the new data. */
 		cow_overlay_mark(&q->c->ov, q->off, q->len);
-		finish(q, 0);
+		deliver(q, 0);
 		return;
 	}
 	q->pos += q->run;
@@ -212,7 +212,7 @@ static void sub_done(struct blk_io_req *sub, int err)
 		if (!err)
 			return;           /* kicked by the reap that called us */
 	}
-	finish(q, err);
+	deliver(q, err);
 }
 
 static void cow_reap(void *be)

@@ -378,7 +378,7 @@ static void file_kick(void *be)
 
 /* ---- Completion ---- */
 
-static void finish(struct blk_file *io, struct file_req *f, int err);
+static void deliver(struct blk_file *io, struct file_req *f, int err);
 
 /* A write finished for good: flushes parked behind it may now start. */
 static void write_retired(struct blk_file *io, uint64_t epoch)
@@ -399,11 +399,11 @@ static void write_retired(struct blk_file *io, uint64_t epoch)
 		f->next = NULL;
 		int err = queue_sqe(io, f);
 		if (err)
-			finish(io, f, err);
+			deliver(io, f, err);
 	}
 }
 
-static void finish(struct blk_file *io, struct file_req *f, int err)
+static void deliver(struct blk_file *io, struct file_req *f, int err)
 {
 	struct blk_io_req *r = f->r;
 
@@ -461,7 +461,7 @@ static void complete(struct blk_file *io, struct file_req *f, int res)
 		if (s == 0)
 			return;           /* resubmitted; still in flight */
 	}
-	finish(io, f, s);
+	deliver(io, f, s);
 }
 
 static void file_reap(void *be)

@@ -176,7 +176,7 @@ static int64_t ms_since(uint64_t start, uint64_t t)
 }
 
 /* The run is over: record how, write the result file, wake waiters. */
-static void finish(struct mote_vm *m, const struct stop_req *how, uint64_t init_ns,
+static void record_end(struct mote_vm *m, const struct stop_req *how, uint64_t init_ns,
 		   uint64_t end_ns)
 {
 	struct mote_result res = { .status = how->status, .boot_ms = -1 };
@@ -221,7 +221,7 @@ static void *runner(void *opaque)
 	/* Released before the result appears, so that by then the console
 	 * output is delivered, the console log closed, the drives flushed. */
 	vm_release(&m->vm);
-	finish(m, &how, init_ns, end_ns);
+	record_end(m, &how, init_ns, end_ns);
 	return NULL;
 }
 
@@ -232,7 +232,7 @@ static int end_early(struct mote_vm *m, enum stop_reason why, int status, const 
 	struct stop_req how = { .why = why, .status = status };
 
 	snprintf(how.msg, sizeof(how.msg), "%s", msg);
-	finish(m, &how, 0, now_ns());
+	record_end(m, &how, 0, now_ns());
 	return r;
 }
 

@@ -1,5 +1,6 @@
 /* The run's result as JSON (jansson), and the atomic result file. */
 #include "vmm/api/result.h"
+#include "vmm/base/stop.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +22,7 @@ static json_t *to_object(const struct mote_result *res)
 
 	return json_pack("{s:i, s:s, s:s, s:o, s:I, s:I, s:s}",
 			 "status", res->status,
-			 "reason", mote_reason_name(res->reason),
+			 "reason", stop_reason_name((enum stop_reason)res->reason),
 			 "message", res->message,
 			 "boot_ms", boot,
 			 "total_ms", (json_int_t)res->total_ms,

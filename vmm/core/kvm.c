@@ -1,5 +1,4 @@
 #include "vmm/core/kvm.h"
-#include "vmm/base/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,12 +15,13 @@ int kvm_ioctl_raw(int fd, unsigned long req, unsigned long arg)
 	return r < 0 ? -errno : r;
 }
 
-int kvm_ioctl_named(int fd, unsigned long req, unsigned long arg, const char *name)
+int kvm_ioctl_named(int fd, unsigned long req, unsigned long arg, const char *name,
+		    char *err, size_t errlen)
 {
 	int r = kvm_ioctl_raw(fd, req, arg);
 
 	if (r < 0)
-		log_err("%s: %s", name, strerror(-r));
+		snprintf(err, errlen, "%s: %s", name, strerror(-r));
 	return r;
 }
 

@@ -8,13 +8,18 @@
 
 #include <stddef.h>
 
-/* ioctl(2) returning the result or -errno; quiet. */
+/* ioctl(2) returning the result or -errno. Prints nothing: the caller
+ * writes the one message. */
 int kvm_ioctl_raw(int fd, unsigned long req, unsigned long arg);
-/* The same, but a failure is logged as "mote: NAME: strerror". */
-int kvm_ioctl_named(int fd, unsigned long req, unsigned long arg, const char *name);
+/* The same; a failure also leaves "NAME: strerror" in err. */
+int kvm_ioctl_named(int fd, unsigned long req, unsigned long arg, const char *name,
+		    char *err, size_t errlen);
 
-/* Use as KVM_IOCTL(vm_fd, KVM_CREATE_IRQCHIP, 0): the message names it. */
-#define KVM_IOCTL(fd, req, arg) kvm_ioctl_named((fd), (req), (unsigned long)(arg), #req)
+/* KVM_IOCTL(vm_fd, KVM_CREATE_IRQCHIP, 0): the result or -errno. */
+#define KVM_IOCTL(fd, req, arg) kvm_ioctl_raw((fd), (req), (unsigned long)(arg))
+/* The same, naming the ioctl in err on failure. */
+#define KVM_IOCTL_ERR(fd, req, arg, err, errlen) \
+	kvm_ioctl_named((fd), (req), (unsigned long)(arg), #req, (err), (errlen))
 
 /*
  * Open /dev/kvm (path overridable for tests), require API version 12 and

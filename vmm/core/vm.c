@@ -48,9 +48,7 @@ static int step_kvm(struct vm *vm, char *err, size_t errlen)
 	if (!vm->cpuid)
 		return -ENOMEM;
 	vm->cpuid->nent = MAX_CPUID_ENTRIES;
-	int r = KVM_IOCTL(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, vm->cpuid);
-	if (r < 0)
-		snprintf(err, errlen, "KVM_GET_SUPPORTED_CPUID: %s", strerror(-r));
+	int r = KVM_IOCTL_ERR(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, vm->cpuid, err, errlen);
 	return r < 0 ? r : 0;
 }
 
@@ -69,19 +67,15 @@ static int step_vm_fd(struct vm *vm, char *err, size_t errlen)
 	uint64_t ident = LAYOUT_KVM_IDENTITY;
 	int r;
 
-	vm->vm_fd = KVM_IOCTL(vm->kvm_fd, KVM_CREATE_VM, 0);
-	if (vm->vm_fd < 0) {
-		snprintf(err, errlen, "KVM_CREATE_VM: %s", strerror(-vm->vm_fd));
+	vm->vm_fd = KVM_IOCTL_ERR(vm->kvm_fd, KVM_CREATE_VM, 0, err, errlen);
+	if (vm->vm_fd < 0)
 		return vm->vm_fd;
-	}
 	/* Intel needs these two pages below 4 GiB and outside RAM; harmless on AMD. */
-	if ((r = KVM_IOCTL(vm->vm_fd, KVM_SET_TSS_ADDR, LAYOUT_KVM_TSS)) < 0 ||
-	    (r = KVM_IOCTL(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &ident)) < 0 ||
-	    (r = KVM_IOCTL(vm->vm_fd, KVM_CREATE_IRQCHIP, 0)) < 0 ||
-	    (r = KVM_IOCTL(vm->vm_fd, KVM_CREATE_PIT2, &pit)) < 0) {
-		snprintf(err, errlen, "setting up the VM failed: %s", strerror(-r));
+	if ((r = KVM_IOCTL_ERR(vm->vm_fd, KVM_SET_TSS_ADDR, LAYOUT_KVM_TSS, err, errlen)) < 0 ||
+	    (r = KVM_IOCTL_ERR(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &ident, err, errlen)) < 0 ||
+	    (r = KVM_IOCTL_ERR(vm->vm_fd, KVM_CREATE_IRQCHIP, 0, err, errlen)) < 0 ||
+	    (r = KVM_IOCTL_ERR(vm->vm_fd, KVM_CREATE_PIT2, &pit, err, errlen)) < 0)
 		return r;
-	}
 	return 0;
 }
 
@@ -121,7 +115,8 @@ static int step_memory(struct vm *vm, char *err, size_t errlen)
 		return -ENOMEM;
 	}
 	vm->ram_size = size;
-	if (!getenv("MOTE_NOHUGE")) madvise(vm->ram, size, MADV_HUGEPAGE);
+	/* Fewer EPT/NPT misses; a hint the host may ignore. */
+	madvise(vm->ram, size, MADV_HUGEPAGE);
 	int r = map_slot(vm, 0, 0, low, vm->ram);
 	if (!r && size > low)
 		r = map_slot(vm, 1, LAYOUT_4G, size - low, (uint8_t *)vm->ram + low);
