@@ -10,9 +10,14 @@
  *                                        byte back until EOF
  *   mote-netbench rr ADDR PORT SECONDS   1-byte request/response ping-pong
  *                                        for SECONDS
+ *   mote-netbench recv PORT              accept one connection, copy what
+ *                                        arrives to stdout until EOF
+ *   mote-netbench send ADDR PORT         connect, copy stdin to it, close
+ *                                        (nc with a defined end: the
+ *                                        integration tests' data transfers)
  *
- * The side that listens prints "netbench: listening" once it does, so a
- * script can start the other side after it. Results, one line each:
+ * The side that listens prints "netbench: listening" once it does (on
+ * stderr for recv), so a script can start the other side after it. Results, one line each:
  *
  *   netbench: sink-mibps=123.4 bytes=67108864 seconds=0.544
  *   netbench: source-mibps=120.1 bytes=67108864 seconds=0.559
@@ -28,6 +33,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,7 +67,7 @@ static int parse_port(const char *s)
 }
 
 /* Listen on port, say so, accept one connection. */
-static int accept_one(int port)
+static int accept_one(int port, bool quiet_stdout)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
 	int one = 1, s = socket(AF_INET, SOCK_STREAM, 0);
@@ -73,8 +79,9 @@ static int accept_one(int port)
 		close(s);
 		return -1;
 	}
-	printf("netbench: listening\n");
-	fflush(stdout);
+	/* recv's stdout is the data. */
+	fprintf(quiet_stdout ? stderr : stdout, "netbench: listening\n");
+	fflush(NULL);
 	int c = accept(s, NULL, NULL);
 	close(s);
 	return c;
@@ -111,7 +118,7 @@ static int sink(int port)
 	static char buf[CHUNK];
 	uint64_t total = 0;
 	double t0 = 0;
-	int c = accept_one(port);
+	int c = accept_one(port, false);
 
 	if (c < 0)
 		return fail("accept");
@@ -159,7 +166,7 @@ static int source(const char *addr, int port, uint64_t mib)
 
 static int echo(int port)
 {
-	int one = 1, c = accept_one(port);
+	int one = 1, c = accept_one(port, false);
 	char b;
 
 	if (c < 0)
@@ -202,6 +209,53 @@ static int rr(const char *addr, int port, double secs)
 	return 0;
 }
 
+/* Copy from in to out until EOF; 0, or 1 on an error. */
+static int copy(int in, int out)
+{
+	static char buf[CHUNK];
+
+	for (;;) {
+		ssize_t n = read(in, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return fail("read");
+		if (n == 0)
+			return 0;
+		for (ssize_t done = 0; done < n;) {
+			ssize_t w = write(out, buf + done, n - done);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				return fail("write");
+			done += w;
+		}
+	}
+}
+
+static int recv_to_stdout(int port)
+{
+	int c = accept_one(port, true);
+
+	if (c < 0)
+		return fail("accept");
+	int r = copy(c, STDOUT_FILENO);
+	close(c);
+	return r;
+}
+
+static int send_stdin(const char *addr, int port)
+{
+	int s = connect_to(addr, port);
+
+	if (s < 0)
+		return fail("connect");
+	int r = copy(STDIN_FILENO, s);
+	if (close(s) < 0)
+		return fail("close");
+	return r;
+}
+
 int main(int argc, char **argv)
 {
 	int port;
@@ -214,7 +268,11 @@ int main(int argc, char **argv)
 		return source(argv[2], port, strtoull(argv[4], NULL, 10));
 	if (argc == 5 && !strcmp(argv[1], "rr") && (port = parse_port(argv[3])) > 0)
 		return rr(argv[2], port, strtod(argv[4], NULL));
+	if (argc == 3 && !strcmp(argv[1], "recv") && (port = parse_port(argv[2])) > 0)
+		return recv_to_stdout(port);
+	if (argc == 4 && !strcmp(argv[1], "send") && (port = parse_port(argv[3])) > 0)
+		return send_stdin(argv[2], port);
 	fprintf(stderr, "usage: mote-netbench sink PORT | source ADDR PORT MIB |"
-			" echo PORT | rr ADDR PORT SECONDS\n");
+			" echo PORT | rr ADDR PORT SECONDS | recv PORT | send ADDR PORT\n");
 	return 2;
 }
