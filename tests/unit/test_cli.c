@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #define MAX_CPUS 4
-#define MAX_ARGS 40
+#define MAX_ARGS 48
 
 /* args: NULL-terminated, without the program name. */
 static int parse(const char *const *args, struct cli_cmd *cmd, char *err, size_t n)
@@ -97,16 +97,76 @@ static const struct bad_flags bad[] = {
 	{ { RUN, "--console-log", "/nonexistent/c.log" },
 	  "mote: --console-log /nonexistent/c.log: No such file or directory" },
 	{ { RUN, "--result", "dir" }, "mote: --result dir: Is a directory" },
+	/* --tap NAME is --net tap=NAME; the validator names --net. */
 	{ { RUN, "--tap", "tap0,mac=zz" },
 	  "mote: --tap tap0,mac=zz: not a MAC address (xx:xx:xx:xx:xx:xx)" },
 	{ { RUN, "--tap", "tap0,speed=10" },
-	  "mote: --tap tap0,speed=10: unknown option 'speed=10' (mac=)" },
+	  "mote: --tap tap0,speed=10: unknown option 'speed=10' (mac=, create)" },
 	{ { RUN, "--tap", "tap0,mac=01:00:5e:00:00:01" },
-	  "mote: --tap 01:00:5e:00:00:01: a multicast address" },
+	  "mote: --net mac=01:00:5e:00:00:01: a multicast address" },
 	{ { RUN, "--tap", "tap0", "--tap", "tap0" },
-	  "mote: --tap 'tap0': already used by interface 'eth0'" },
-	{ { RUN, "--tap", "a-name-far-too-long" }, "mote: --tap 'a-name-far-too-long': not a "
-	  "network interface name (1..15 characters, no '/')" },
+	  "mote: --net tap=tap0: already used by interface 'eth0'" },
+	{ { RUN, "--tap", "a-name-far-too-long" }, "mote: --net tap=a-name-far-too-long: not a "
+	  "network interface name (1..15 of letters, digits, '-', '_', '.')" },
+	{ { RUN, "--net", "tap=tap0,mac=zz" },
+	  "mote: --net tap=tap0,mac=zz: not a MAC address (xx:xx:xx:xx:xx:xx)" },
+	{ { RUN, "--net", "user,mac=aa:fc:00:00:01" },
+	  "mote: --net user,mac=aa:fc:00:00:01: not a MAC address (xx:xx:xx:xx:xx:xx)" },
+	{ { RUN, "--net", "user,mac=01:00:5e:00:00:01" },
+	  "mote: --net mac=01:00:5e:00:00:01: a multicast address" },
+	{ { RUN, "--net", "user,mac=00:00:00:00:00:00" },
+	  "mote: --net mac=00:00:00:00:00:00: the all-zero address" },
+	{ { RUN, "--net", "user,mac=02:00:00:00:00:01", "--net", "tap=t0,mac=02:00:00:00:00:01" },
+	  "mote: --net mac=02:00:00:00:00:01: already used by interface 'eth0'" },
+	{ { RUN, "--net", "tap=tap0,speed=10" },
+	  "mote: --net tap=tap0,speed=10: unknown option 'speed=10' (mac=, create)" },
+	{ { RUN, "--net", "user,create" },
+	  "mote: --net user,create: 'create' is only for tap=NAME" },
+	{ { RUN, "--net", "tap=tap0,hostfwd=tcp::80-:80" },
+	  "mote: --net tap=tap0,hostfwd=tcp::80-:80: 'hostfwd' is only for user" },
+	{ { RUN, "--net", "user,tap=tap0" },
+	  "mote: --net user,tap=tap0: unknown option 'tap=tap0' (mac=, hostfwd=)" },
+	{ { RUN, "--net", "slirp" },
+	  "mote: --net slirp: unknown backend 'slirp' (tap=NAME or user)" },
+	{ { RUN, "--net", "mac=02:00:00:00:00:01" },
+	  "mote: --net mac=02:00:00:00:00:01: unknown backend 'mac=02:00:00:00:00:01' "
+	  "(tap=NAME or user)" },
+	{ { RUN, "--net", ",user" }, "mote: --net ,user: no backend (tap=NAME or user)" },
+	{ { RUN, "--net", "tap" }, "mote: --net tap: no TAP name (tap=NAME)" },
+	{ { RUN, "--net", "tap=,create" }, "mote: --net tap=,create: no TAP name (tap=NAME)" },
+	{ { RUN, "--net" }, "mote: --net needs a value" },
+	{ { RUN, "--net=" }, "mote: --net needs a value" },
+	{ { RUN, "--net", "tap=tap/0" }, "mote: --net tap=tap/0: not a network interface "
+	  "name (1..15 of letters, digits, '-', '_', '.')" },
+	{ { RUN, "--net", "tap=tap:0" }, "mote: --net tap=tap:0: not a network interface "
+	  "name (1..15 of letters, digits, '-', '_', '.')" },
+	{ { RUN, "--net", "tap=tap%d,create" }, "mote: --net tap=tap%d: not a network "
+	  "interface name (1..15 of letters, digits, '-', '_', '.')" },
+	{ { RUN, "--net", "tap=tap0,create", "--net", "tap=tap0" },
+	  "mote: --net tap=tap0: already used by interface 'eth0'" },
+	{ { RUN, "--net", "user,hostfwd=tcp:1.2.3:80-:22" },
+	  "mote: --net user,hostfwd=tcp:1.2.3:80-:22: bad host address \"1.2.3\"" },
+	{ { RUN, "--net", "user,hostfwd=tcp::0-:22" },
+	  "mote: --net user,hostfwd=tcp::0-:22: bad host port \"0\" (1..65535)" },
+	{ { RUN, "--net", "user,hostfwd=tcp::22-:65536" },
+	  "mote: --net user,hostfwd=tcp::22-:65536: bad guest port \"65536\" (1..65535)" },
+	{ { RUN, "--net", "user,hostfwd=icmp::22-:22" },
+	  "mote: --net user,hostfwd=icmp::22-:22: bad protocol \"icmp\" (tcp or udp)" },
+	{ { RUN, "--net", "user,hostfwd=tcp::2222-10.0.2.15:22" },
+	  "mote: --net user,hostfwd=tcp::2222-10.0.2.15:22: guest address \"10.0.2.15\": "
+	  "leave it out, forwards go to the guest's DHCP address" },
+	{ { RUN, "--net", "user,hostfwd=" },
+	  "mote: --net user,hostfwd=: expected tcp|udp:[HOSTADDR]:HOSTPORT-:GUESTPORT" },
+	{ { RUN, "--net", "user,hostfwd=tcp::2222-:22,hostfwd=tcp:127.0.0.1:2222-:23" },
+	  "mote: --net hostfwd=tcp:127.0.0.1:2222-:23: host port 2222 already forwarded by "
+	  "interface 'eth0'" },
+	{ { RUN, "--net", "user,hostfwd=udp::53-:53", "--net", "user,hostfwd=udp:0.0.0.0:53-:53" },
+	  "mote: --net hostfwd=udp:0.0.0.0:53-:53: host port 53 already forwarded by "
+	  "interface 'eth0'" },
+	{ { RUN, "--config", "fifo" }, "mote: fifo: not a regular file" },
+	{ { "validate", "fifo" }, "mote: fifo: not a regular file" },
+	{ { "validate", "net17.json" }, "mote: net17.json: network-interfaces[0]: too many "
+	  "devices: at most 16 drives and network interfaces in all" },
 	{ { RUN, "--", "echo", "a\nb" },
 	  "mote: job argument 2: contains a line break; the kernel command line cannot carry it" },
 	{ { RUN, "--", "say\"hi" },
@@ -167,7 +227,7 @@ START_TEST(help_and_version)
 	/* Every flag is listed, with the defaults config_init sets. */
 	static const char *const flags[] = {
 		"--kernel", "--initrd", "--cmdline", "--cpus", "--mem", "--rootfs", "--drive",
-		"--tap", "--ephemeral", "--config", "--timeout", "--console-log", "--result",
+		"--net", "--tap", "tap=NAME", "user", "hostfwd=", "create", "--ephemeral", "--config", "--timeout", "--console-log", "--result",
 		"--debug", "--help", "1..4 (default: 1)", "(default: 256M)", "at most 16 MiB",
 		CONFIG_DEFAULT_CMDLINE,
 	};
@@ -182,7 +242,7 @@ START_TEST(run_flags)
 	static const char *const args[] = {
 		"run", "--kernel=k", "--initrd", "k", "--cmdline", "quiet", "--cpus=3",
 		"--mem", "1G", "--rootfs", "root.img", "--drive", "d.img,ro,cache=writeback",
-		"--drive=e.img,ephemeral,io=async", "--tap", "tap0,mac=aa:fc:00:00:00:01",
+		"--drive=e.img,ephemeral,io=async", "--net", "tap=tap0,mac=aa:fc:00:00:00:01",
 		"--timeout", "1.5", "--console-log", "c.log", "--result", "r.json", "--debug",
 		"--", "/bin/sh", "-c", "ls", NULL,
 	};
@@ -381,6 +441,146 @@ START_TEST(mem_sizes_accepted)
 }
 END_TEST
 
+START_TEST(net_flags)
+{
+	static const char *const args[] = {
+		"run", "--kernel", "k", "--net", "tap=tap0,create",
+		"--net", "user,mac=02:00:00:00:00:05,hostfwd=tcp::8080-:80,"
+		"hostfwd=udp:0.0.0.0:5353-:53",
+		"--tap", "tap1,mac=02:00:00:00:00:06", "--net", "user",
+		"--net=user,,hostfwd=tcp:10.0.0.1:2222-:22,", NULL,
+	};
+	struct cli_cmd cmd;
+	char err[512] = "", text[CONFIG_HOSTFWD_STRLEN];
+	const struct vm_config *c = &cmd.config;
+
+	ck_assert_msg(parse(args, &cmd, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(c->nnets, 5);
+	for (size_t i = 0; i < c->nnets; i++) {
+		char id[32];
+		snprintf(id, sizeof(id), "eth%zu", i);
+		ck_assert_str_eq(c->nets[i].id, id);
+		ck_assert_int_eq(c->nets[i].from, CONFIG_FROM_CLI);
+	}
+	ck_assert_int_eq(c->nets[0].backend, NET_BACKEND_TAP);
+	ck_assert_str_eq(c->nets[0].tap, "tap0");
+	ck_assert(c->nets[0].create && !c->nets[0].has_mac);
+	ck_assert_int_eq(c->nets[1].backend, NET_BACKEND_USER);
+	ck_assert_ptr_null(c->nets[1].tap);
+	ck_assert(c->nets[1].has_mac && c->nets[1].mac[5] == 5);
+	ck_assert_uint_eq(c->nets[1].nfwds, 2);
+	config_format_hostfwd(&c->nets[1].fwds[0], text, sizeof(text));
+	ck_assert_str_eq(text, "tcp:127.0.0.1:8080-:80");
+	config_format_hostfwd(&c->nets[1].fwds[1], text, sizeof(text));
+	ck_assert_str_eq(text, "udp:0.0.0.0:5353-:53");
+	ck_assert_int_eq(c->nets[2].backend, NET_BACKEND_TAP);
+	ck_assert_str_eq(c->nets[2].tap, "tap1");
+	ck_assert(!c->nets[2].create && c->nets[2].mac[5] == 6);
+	ck_assert_int_eq(c->nets[3].backend, NET_BACKEND_USER);
+	ck_assert_uint_eq(c->nets[3].nfwds, 0);
+	ck_assert_uint_eq(c->nets[4].nfwds, 1);
+	ck_assert_uint_eq(c->nets[4].fwds[0].host_port, 2222);
+	cli_release(&cmd);
+}
+END_TEST
+
+/* A flag's interface comes after the file's, under a free ethN. */
+START_TEST(net_flags_after_file)
+{
+	static const char *const args[] = {
+		"run", "--net", "user,hostfwd=tcp::2222-:22", "--config", "vm.json", NULL,
+	};
+	struct cli_cmd cmd;
+	char err[512] = "";
+	const struct vm_config *c = &cmd.config;
+
+	write_file("vm.json", "{\"boot-source\": {\"kernel_image_path\": \"k\"},"
+		   " \"network-interfaces\": [{\"iface_id\": \"eth1\", \"mote\": {\"backend\":"
+		   " \"user\", \"hostfwd\": [\"tcp::8080-:80\"]}}]}");
+	ck_assert_msg(parse(args, &cmd, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(c->nnets, 2);
+	ck_assert_str_eq(c->nets[0].id, "eth1");
+	ck_assert_int_eq(c->nets[0].from, CONFIG_FROM_FILE);
+	ck_assert_str_eq(c->nets[1].id, "eth2");
+	ck_assert_int_eq(c->nets[1].from, CONFIG_FROM_CLI);
+	cli_release(&cmd);
+	/* The same host port from the flag clashes with the file's. */
+	ck_assert_int_eq(parse((const char *[]){ "run", "--config", "vm.json", "--net",
+						 "user,hostfwd=tcp:127.0.0.1:8080-:81", NULL },
+			       &cmd, err, sizeof(err)), CLI_EXIT_USAGE);
+	ck_assert_str_eq(err, "mote: --net hostfwd=tcp:127.0.0.1:8080-:81: host port 8080 "
+			 "already forwarded by interface 'eth1'");
+	cli_release(&cmd);
+}
+END_TEST
+
+/* The 17th device is refused as its flag is applied: a huge argv of
+ * --drive flags ends at once, not after a search per flag. */
+START_TEST(seventeenth_device_refused_fast)
+{
+	const int n = 100000;
+	char **argv = calloc((size_t)n * 2 + 8, sizeof(*argv)), err[512] = "";
+	struct cli_cmd cmd;
+	int argc = 0;
+
+	argv[argc++] = "mote";
+	argv[argc++] = "run";
+	argv[argc++] = "--kernel";
+	argv[argc++] = "k";
+	for (int i = 0; i < n; i++) {
+		argv[argc++] = "--drive";
+		argv[argc++] = "d.img,ro";
+	}
+	ck_assert_int_eq(cli_parse(argc, argv, MAX_CPUS, &cmd, err, sizeof(err)), CLI_EXIT_USAGE);
+	ck_assert_str_eq(err, "mote: --drive d.img,ro: too many devices: at most 16 drives "
+			 "and network interfaces in all");
+	ck_assert_uint_eq(cmd.config.ndrives, 16);
+	cli_release(&cmd);
+	/* After 16 drives, an interface or a root drive is one too many;
+	 * a --rootfs that replaces one is not. */
+	argc = 4 + 2 * 16;
+	argv[argc++] = "--net";
+	argv[argc++] = "user";
+	argv[argc] = NULL;
+	ck_assert_int_eq(cli_parse(argc, argv, MAX_CPUS, &cmd, err, sizeof(err)), CLI_EXIT_USAGE);
+	ck_assert_str_eq(err, "mote: --net user: too many devices: at most 16 drives "
+			 "and network interfaces in all");
+	cli_release(&cmd);
+	argv[argc - 2] = "--rootfs";
+	argv[argc - 1] = "root.img";
+	ck_assert_int_eq(cli_parse(argc, argv, MAX_CPUS, &cmd, err, sizeof(err)), CLI_EXIT_USAGE);
+	ck_assert_str_eq(err, "mote: --rootfs root.img: too many devices: at most 16 drives "
+			 "and network interfaces in all");
+	cli_release(&cmd);
+	argc = 4;
+	for (int i = 0; i < n; i++) {
+		argv[argc++] = "--rootfs";
+		argv[argc++] = "root.img";
+	}
+	argv[argc] = NULL;
+	ck_assert_msg(cli_parse(argc, argv, MAX_CPUS, &cmd, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(cmd.config.ndrives, 1);
+	cli_release(&cmd);
+	free(argv);
+}
+END_TEST
+
+/* 16 drives, then an interface: the 17th device. */
+static void write_sixteen_drives(const char *path)
+{
+	char text[4096];
+	size_t len = (size_t)snprintf(text, sizeof(text), "{\"boot-source\": "
+				      "{\"kernel_image_path\": \"k\"}, \"drives\": [");
+
+	for (int i = 0; i < 16; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "%s{\"drive_id\": \"d%d\","
+					" \"path_on_host\": \"d.img\", \"is_read_only\": true}",
+					i ? ", " : "", i);
+	snprintf(text + len, sizeof(text) - len, "], \"network-interfaces\": [{\"iface_id\":"
+		 " \"eth0\", \"mote\": {\"backend\": \"user\"}}]}");
+	write_file(path, text);
+}
+
 /* ---- scratch directory ---- */
 
 static const char *const scratch_files[] = {
@@ -399,7 +599,7 @@ static void make_scratch(char *dir)
 			exit(1);
 		close(fd);
 	}
-	if (mkdir("dir", 0755) < 0)
+	if (mkdir("dir", 0755) < 0 || mkfifo("fifo", 0644) < 0)
 		exit(1);
 	write_file("turbo.json", "{\"boot-source\": {\"kernel_image_path\": \"k\"},\n"
 		   " \"machine-config\": {\"vcpu_count\": 2, \"turbo\": true}}");
@@ -407,13 +607,14 @@ static void make_scratch(char *dir)
 	write_file("cpus0.json", "{\"boot-source\": {\"kernel_image_path\": \"k\"},"
 		   " \"machine-config\": {\"vcpu_count\": 0}}");
 	write_file("badkernel.json", "{\"boot-source\": {\"kernel_image_path\": \"/x\"}}");
+	write_sixteen_drives("net17.json");
 }
 
 static void remove_scratch(const char *dir)
 {
 	static const char *const more[] = {
 		"turbo.json", "nokernel.json", "cpus0.json", "badkernel.json", "vm.json",
-		"good.json", "min.json",
+		"good.json", "min.json", "net17.json", "fifo",
 	};
 
 	for (size_t i = 0; i < sizeof(scratch_files) / sizeof(*scratch_files); i++)
@@ -443,6 +644,9 @@ int main(void)
 	tcase_add_test(tc, validate_ok);
 	tcase_add_test(tc, cli_and_file_share_defaults);
 	tcase_add_test(tc, mem_sizes_accepted);
+	tcase_add_test(tc, net_flags);
+	tcase_add_test(tc, net_flags_after_file);
+	tcase_add_test(tc, seventeenth_device_refused_fast);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -261,10 +261,84 @@ static const struct bad_json bad_jsons[] = {
 	{ "{" KERNEL ", \"network-interfaces\": [{\"iface_id\": \"eth0\","
 	  " \"host_dev_name\": \"a-name-far-too-long\"}]}",
 	  "vm.json: network-interfaces[0].host_dev_name: 'a-name-far-too-long': not a network"
-	  " interface name (1..15 characters, no '/')" },
+	  " interface name (1..15 of letters, digits, '-', '_', '.')" },
 	{ "{" KERNEL ", \"network-interfaces\": [{\"iface_id\": \"eth0\", \"host_dev_name\":"
 	  " \"tap0\", \"rx_rate_limiter\": {\"bandwidth\": {\"size\": 1, \"refill_time\": 1}}}]}",
 	  "vm.json: network-interfaces[0].rx_rate_limiter: not supported yet" },
+	/* Interfaces: names, MACs, mote's own keys. */
+#define NETS "{" KERNEL ", \"network-interfaces\": ["
+	{ NETS "{\"iface_id\": \"eth0\", \"host_dev_name\": \"tap 0\"}]}",
+	  "vm.json: network-interfaces[0].host_dev_name: 'tap 0': not a network"
+	  " interface name (1..15 of letters, digits, '-', '_', '.')" },
+	{ NETS "{\"iface_id\": \"eth0\", \"host_dev_name\": \"..\"}]}",
+	  "vm.json: network-interfaces[0].host_dev_name: '..': not a network"
+	  " interface name (1..15 of letters, digits, '-', '_', '.')" },
+	{ NETS "{\"iface_id\": \"eth0\", \"host_dev_name\": \"\"}]}",
+	  "vm.json: network-interfaces[0].host_dev_name: '': not a network"
+	  " interface name (1..15 of letters, digits, '-', '_', '.')" },
+	{ NETS "{\"iface_id\": \"eth0\", \"host_dev_name\": \"ta\\np\"}]}",
+	  "vm.json: network-interfaces[0].host_dev_name: contains a control character:"
+	  " not a network interface name" },
+	{ NETS "{\"iface_id\": \"\", \"host_dev_name\": \"tap0\"}]}",
+	  "vm.json: network-interfaces[0].iface_id: empty" },
+	{ NETS "{\"iface_id\": \"a\", \"host_dev_name\": \"tap0\"},"
+	  " {\"iface_id\": \"b\", \"host_dev_name\": \"tap0\"}]}",
+	  "vm.json: network-interfaces[1].host_dev_name: 'tap0': already used by interface 'a'" },
+	{ NETS "{\"iface_id\": \"a\", \"host_dev_name\": \"tap0\","
+	  " \"guest_mac\": \"00:00:00:00:00:00\"}]}",
+	  "vm.json: network-interfaces[0].guest_mac: 00:00:00:00:00:00: the all-zero address" },
+	{ NETS "{\"iface_id\": \"a\", \"host_dev_name\": \"tap0\", \"guest_mac\": \"02:00:00:00:00:01\"},"
+	  " {\"iface_id\": \"b\", \"mote\": {\"backend\": \"user\"}, \"guest_mac\": \"02:00:00:00:00:01\"}]}",
+	  "vm.json: network-interfaces[1].guest_mac: 02:00:00:00:00:01: already used by interface 'a'" },
+	{ NETS "{\"iface_id\": \"eth0\", \"mote\": {\"foo\": 1}}]}",
+	  "vm.json: network-interfaces[0].mote.foo: unknown key" },
+	{ NETS "{\"iface_id\": \"eth0\", \"mote\": {\"backend\": \"user\", \"hostfwd\": [], \"foo\": 1}}]}",
+	  "vm.json: network-interfaces[0].mote.foo: unknown key" },
+	{ NETS "{\"iface_id\": \"eth0\", \"mote\": []}]}",
+	  "vm.json: network-interfaces[0].mote: expected an object, got an array" },
+	{ NETS "{\"iface_id\": \"eth0\", \"mote\": {\"backend\": \"slirp\"}}]}",
+	  "vm.json: network-interfaces[0].mote.backend: 'slirp': expected \"tap\" or \"user\"" },
+	{ NETS "{\"iface_id\": \"eth0\", \"mote\": {\"backend\": \"TAP\"}}]}",
+	  "vm.json: network-interfaces[0].mote.backend: 'TAP': expected \"tap\" or \"user\"" },
+	{ NETS "{\"iface_id\": \"eth0\", \"mote\": {\"backend\": 1}}]}",
+	  "vm.json: network-interfaces[0].mote.backend: expected a string, got an integer" },
+	{ NETS "{\"iface_id\": \"eth0\", \"mote\": {\"backend\": \"tap\"}}]}",
+	  "vm.json: network-interfaces[0].host_dev_name: missing" },
+	{ NETS "{\"iface_id\": \"eth0\", \"mote\": {\"create\": true}}]}",
+	  "vm.json: network-interfaces[0].host_dev_name: missing" },
+	{ NETS "{\"mote\": {\"backend\": \"user\"}}]}",
+	  "vm.json: network-interfaces[0].iface_id: missing" },
+	{ NETS "{\"iface_id\": \"eth0\", \"host_dev_name\": \"tap0\","
+	  " \"mote\": {\"backend\": \"user\"}}]}",
+	  "vm.json: network-interfaces[0].host_dev_name: not used with backend \"user\"" },
+	{ NETS "{\"iface_id\": \"eth0\", \"mote\": {\"backend\": \"user\", \"create\": true}}]}",
+	  "vm.json: network-interfaces[0].mote.create: only for backend \"tap\"" },
+	{ NETS "{\"iface_id\": \"eth0\", \"host_dev_name\": \"tap0\","
+	  " \"mote\": {\"create\": \"yes\"}}]}",
+	  "vm.json: network-interfaces[0].mote.create: expected a boolean, got a string" },
+	{ NETS "{\"iface_id\": \"eth0\", \"host_dev_name\": \"tap0\","
+	  " \"mote\": {\"hostfwd\": [\"tcp::8080-:80\"]}}]}",
+	  "vm.json: network-interfaces[0].mote.hostfwd: only for backend \"user\"" },
+	{ NETS "{\"iface_id\": \"eth0\", \"mote\": {\"backend\": \"user\","
+	  " \"hostfwd\": \"tcp::8080-:80\"}}]}",
+	  "vm.json: network-interfaces[0].mote.hostfwd: expected an array, got a string" },
+	{ NETS "{\"iface_id\": \"eth0\", \"mote\": {\"backend\": \"user\","
+	  " \"hostfwd\": [\"tcp::8080-:80\", 22]}}]}",
+	  "vm.json: network-interfaces[0].mote.hostfwd[1]: expected a string, got an integer" },
+	{ NETS "{\"iface_id\": \"eth0\", \"mote\": {\"backend\": \"user\","
+	  " \"hostfwd\": [\"tcp:1.2.3:80-:22\"]}}]}",
+	  "vm.json: network-interfaces[0].mote.hostfwd[0]: 'tcp:1.2.3:80-:22': bad host"
+	  " address \"1.2.3\"" },
+	{ NETS "{\"iface_id\": \"eth0\", \"mote\": {\"backend\": \"user\","
+	  " \"hostfwd\": [\"tcp::8080-:80\", \"udp::8080-:80\", \"tcp::8080-:81\"]}}]}",
+	  "vm.json: network-interfaces[0].mote.hostfwd[2]: 'tcp:127.0.0.1:8080-:81': host port"
+	  " 8080 already forwarded by interface 'eth0'" },
+	{ NETS "{\"iface_id\": \"a\", \"mote\": {\"backend\": \"user\","
+	  " \"hostfwd\": [\"tcp:127.0.0.1:2222-:22\"]}},"
+	  " {\"iface_id\": \"b\", \"mote\": {\"backend\": \"user\", \"hostfwd\": [\"tcp:0.0.0.0:2222-:22\"]}}]}",
+	  "vm.json: network-interfaces[1].mote.hostfwd[0]: 'tcp:0.0.0.0:2222-:22': host port"
+	  " 2222 already forwarded by interface 'a'" },
+#undef NETS
 	{ "{" KERNEL ", \"balloon\": {\"amount_mib\": 0, \"deflate_on_oom\": false}}",
 	  "vm.json: balloon: not supported yet" },
 	{ "{" KERNEL ", \"vsock\": {\"guest_cid\": 3, \"uds_path\": \"v.sock\"}}",
@@ -503,6 +577,8 @@ START_TEST(max_cpus_capped)
 }
 END_TEST
 
+/* The 17th device is refused as it is added, so neither the id search
+ * nor the root drive's move can grow with a long list. */
 START_TEST(too_many_devices)
 {
 	struct vm_config c;
@@ -510,10 +586,258 @@ START_TEST(too_many_devices)
 
 	config_init(&c);
 	c.kernel = strdup("k");
-	for (int i = 0; i <= CONFIG_MAX_DEVICES; i++)
+	for (int i = 0; i < CONFIG_MAX_DEVICES - 1; i++)
 		config_add_drive(&c, NULL, "d.img", false)->read_only = true;
-	ck_assert_int_eq(config_validate(&c, 0, err, sizeof(err)), -EINVAL);
-	ck_assert_str_eq(err, "17 drives and 0 network interfaces: at most 16 in all");
+	ck_assert(!config_devices_full(&c));
+	ck_assert_ptr_nonnull(config_add_net(&c, NULL, NULL));
+	ck_assert(config_devices_full(&c));
+	errno = 0;
+	ck_assert_ptr_null(config_add_drive(&c, NULL, "d.img", false));
+	ck_assert_int_eq(errno, ENOSPC);
+	errno = 0;
+	ck_assert_ptr_null(config_add_drive(&c, "r", "root.img", true));
+	ck_assert_int_eq(errno, ENOSPC);
+	errno = 0;
+	ck_assert_ptr_null(config_add_net(&c, NULL, "tap0"));
+	ck_assert_int_eq(errno, ENOSPC);
+	ck_assert_uint_eq(c.ndrives, 15);
+	ck_assert_uint_eq(c.nnets, 1);
+	ck_assert_int_eq(config_validate(&c, 0, err, sizeof(err)), 0);
+	config_release(&c);
+}
+END_TEST
+
+/* A JSON array of many drives stops at the 17th device: at once, and
+ * with the element named. Interfaces count towards the same limit. */
+START_TEST(too_many_devices_in_json)
+{
+	const int n = 20000;
+	size_t size = (size_t)n * 64 + 256, len;
+	char *text = malloc(size), err[256];
+	struct vm_config c;
+
+	len = (size_t)snprintf(text, size, "{" KERNEL ", \"drives\": [");
+	for (int i = 0; i < n; i++)
+		len += (size_t)snprintf(text + len, size - len, "%s{\"drive_id\": \"d%d\","
+					" \"path_on_host\": \"d.img\"}", i ? "," : "", i);
+	snprintf(text + len, size - len, "]}");
+	config_init(&c);
+	ck_assert_int_eq(config_json_loads(&c, "vm.json", text, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "vm.json: drives[16]: too many devices: at most 16 drives and"
+			 " network interfaces in all");
+	ck_assert_uint_eq(c.ndrives, 16);
+	config_release(&c);
+	free(text);
+
+	config_init(&c);
+	for (int i = 0; i < CONFIG_MAX_DEVICES - 1; i++)
+		ck_assert_ptr_nonnull(config_add_drive(&c, NULL, "d.img", false));
+	ck_assert_int_eq(config_json_loads(&c, "vm.json", "{\"network-interfaces\": ["
+					   "{\"iface_id\": \"a\", \"host_dev_name\": \"tap0\"},"
+					   "{\"iface_id\": \"b\", \"host_dev_name\": \"tap1\"}]}",
+					   err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "vm.json: network-interfaces[1]: too many devices: at most 16"
+			 " drives and network interfaces in all");
+	config_release(&c);
+}
+END_TEST
+
+/* Generated ids take the first free number in one pass over the drives. */
+START_TEST(drive_ids_fill_gaps)
+{
+	struct vm_config c;
+
+	config_init(&c);
+	ck_assert_ptr_nonnull(config_add_drive(&c, "drive1", "d.img", false));
+	ck_assert_ptr_nonnull(config_add_drive(&c, "drive3", "d.img", false));
+	ck_assert_ptr_nonnull(config_add_drive(&c, "drive02", "d.img", false));
+	ck_assert_ptr_nonnull(config_add_drive(&c, NULL, "d.img", false));
+	ck_assert_str_eq(c.drives[3].id, "drive2");
+	ck_assert_ptr_nonnull(config_add_drive(&c, NULL, "d.img", false));
+	ck_assert_str_eq(c.drives[4].id, "drive4");
+	ck_assert_ptr_nonnull(config_add_drive(&c, "rootfs", "root.img", true));
+	ck_assert_ptr_nonnull(config_add_drive(&c, NULL, "root.img", true));
+	ck_assert_str_eq(c.drives[0].id, "rootfs");
+	ck_assert_str_eq(c.drives[1].id, "rootfs1");
+	config_release(&c);
+	/* ethN skips what a file's interfaces took. */
+	config_init(&c);
+	ck_assert_ptr_nonnull(config_add_net(&c, "eth1", "tap0"));
+	ck_assert_ptr_nonnull(config_add_net(&c, NULL, NULL));
+	ck_assert_str_eq(c.nets[1].id, "eth2");
+	ck_assert_ptr_nonnull(config_add_net(&c, NULL, NULL));
+	ck_assert_str_eq(c.nets[2].id, "eth3");
+	config_release(&c);
+}
+END_TEST
+
+/* ---- network interfaces ---- */
+
+START_TEST(nets_in_json)
+{
+	struct vm_config c;
+	char err[512] = "", text[CONFIG_HOSTFWD_STRLEN];
+
+	ck_assert_msg(load(&c, "{" KERNEL ", \"network-interfaces\": ["
+			  "{\"iface_id\": \"eth0\", \"host_dev_name\": \"tap0\"},"
+			  "{\"iface_id\": \"eth1\", \"host_dev_name\": \"mote-tap.1\","
+			  " \"mote\": {\"create\": true}},"
+			  "{\"iface_id\": \"up\", \"guest_mac\": \"02:00:00:00:00:07\","
+			  " \"mote\": {\"backend\": \"user\", \"hostfwd\": [\"tcp:127.0.0.1:8080-:80\","
+			  " \"udp::5353-:53\", \"tcp:0.0.0.0:2222-:22\"]}},"
+			  "{\"iface_id\": \"tap\", \"host_dev_name\": \"tap2\", \"mote\": {\"backend\":"
+			  " \"tap\", \"create\": false, \"hostfwd\": []}},"
+			  "{\"iface_id\": \"u2\", \"mote\": {\"backend\": \"user\", \"create\": false,"
+			  " \"hostfwd\": null}}]}", err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(c.nnets, 5);
+	ck_assert_int_eq(c.nets[0].backend, NET_BACKEND_TAP);
+	ck_assert_str_eq(c.nets[0].tap, "tap0");
+	ck_assert(!c.nets[0].create && c.nets[0].nfwds == 0);
+	ck_assert_str_eq(c.nets[1].tap, "mote-tap.1");
+	ck_assert(c.nets[1].create);
+	ck_assert_int_eq(c.nets[2].backend, NET_BACKEND_USER);
+	ck_assert_ptr_null(c.nets[2].tap);
+	ck_assert(c.nets[2].has_mac && c.nets[2].mac[5] == 7);
+	ck_assert_uint_eq(c.nets[2].nfwds, 3);
+	ck_assert(!c.nets[2].fwds[0].udp && c.nets[2].fwds[1].udp);
+	ck_assert_uint_eq(c.nets[2].fwds[0].host_port, 8080);
+	ck_assert_uint_eq(c.nets[2].fwds[0].guest_port, 80);
+	config_format_hostfwd(&c.nets[2].fwds[1], text, sizeof(text));
+	ck_assert_str_eq(text, "udp:127.0.0.1:5353-:53");
+	config_format_hostfwd(&c.nets[2].fwds[2], text, sizeof(text));
+	ck_assert_str_eq(text, "tcp:0.0.0.0:2222-:22");
+	ck_assert_int_eq(c.nets[3].backend, NET_BACKEND_TAP);
+	ck_assert_int_eq(c.nets[4].backend, NET_BACKEND_USER);
+	ck_assert_int_eq(c.nets[4].from, CONFIG_FROM_FILE);
+	ck_assert_uint_eq(c.nets[4].index, 4);
+	config_release(&c);
+	ck_assert_uint_eq(c.nnets, 0);
+}
+END_TEST
+
+/* A failure part-way through an interface frees what it parsed (run
+ * under ASan to see). */
+START_TEST(nets_json_error_frees)
+{
+	struct vm_config c;
+	char err[512] = "";
+
+	ck_assert_int_eq(load(&c, "{" KERNEL ", \"network-interfaces\": [{\"iface_id\": \"a\","
+			      " \"mote\": {\"backend\": \"user\", \"hostfwd\": [\"tcp::1-:1\"]},"
+			      " \"turbo\": 1}]}", err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "vm.json: network-interfaces[0].turbo: unknown key");
+	config_release(&c);
+	ck_assert_int_eq(load(&c, "{" KERNEL ", \"network-interfaces\": [{\"iface_id\": \"a\","
+			      " \"host_dev_name\": \"tap0\", \"mote\": {\"hostfwd\": [\"tcp::1-:1\"]}}]}",
+			      err, sizeof(err)), -EINVAL);
+	config_release(&c);
+}
+END_TEST
+
+struct fwd_case {
+	const char *s;
+	const char *why;    /* NULL: valid, and canon is its text */
+	const char *canon;
+};
+
+static const struct fwd_case fwds[] = {
+	{ "tcp::8080-:80", NULL, "tcp:127.0.0.1:8080-:80" },
+	{ "tcp:127.0.0.1:8080-:80", NULL, "tcp:127.0.0.1:8080-:80" },
+	{ "udp:0.0.0.0:53-:5353", NULL, "udp:0.0.0.0:53-:5353" },
+	{ "tcp:10.1.2.3:1-:65535", NULL, "tcp:10.1.2.3:1-:65535" },
+	{ "tcp:1.2.3:80-:22", "bad host address \"1.2.3\"", NULL },
+	{ "tcp:localhost:80-:22", "bad host address \"localhost\"", NULL },
+	{ "tcp:1.2.3.256:80-:22", "bad host address \"1.2.3.256\"", NULL },
+	{ "tcp:255.255.255.255.255:80-:22", "bad host address \"255.255.255.255.255\"", NULL },
+	{ "tcp:::1:80-:22", "bad host address \"::1\"", NULL },
+	{ "sctp::80-:22", "bad protocol \"sctp\" (tcp or udp)", NULL },
+	{ "TCP::80-:22", "bad protocol \"TCP\" (tcp or udp)", NULL },
+	{ "::80-:22", "bad protocol \"\" (tcp or udp)", NULL },
+	{ "tcp::0-:22", "bad host port \"0\" (1..65535)", NULL },
+	{ "tcp::65536-:22", "bad host port \"65536\" (1..65535)", NULL },
+	{ "tcp::080-:22", "bad host port \"080\" (1..65535)", NULL },
+	{ "tcp::+80-:22", "bad host port \"+80\" (1..65535)", NULL },
+	{ "tcp::-:22", "bad host port \"\" (1..65535)", NULL },
+	{ "tcp::80-:0", "bad guest port \"0\" (1..65535)", NULL },
+	{ "tcp::80-:99999", "bad guest port \"99999\" (1..65535)", NULL },
+	{ "tcp::80-:22x", "bad guest port \"22x\" (1..65535)", NULL },
+	{ "tcp::80-:", "bad guest port \"\" (1..65535)", NULL },
+	{ "tcp::80-10.0.2.15:22", "guest address \"10.0.2.15\": leave it out, forwards go to"
+	  " the guest's DHCP address", NULL },
+	{ "tcp::80-22", "expected tcp|udp:[HOSTADDR]:HOSTPORT-:GUESTPORT", NULL },
+	{ "tcp:8080-:80", "expected tcp|udp:[HOSTADDR]:HOSTPORT-:GUESTPORT", NULL },
+	{ "tcp::8080:80", "expected tcp|udp:[HOSTADDR]:HOSTPORT-:GUESTPORT", NULL },
+	{ "tcp", "expected tcp|udp:[HOSTADDR]:HOSTPORT-:GUESTPORT", NULL },
+	{ "", "expected tcp|udp:[HOSTADDR]:HOSTPORT-:GUESTPORT", NULL },
+};
+
+START_TEST(hostfwd_parsing)
+{
+	const struct fwd_case *t = &fwds[_i];
+	struct net_hostfwd f = { .host_port = 7 };
+	char why[160] = "", text[CONFIG_HOSTFWD_STRLEN];
+	int r = config_parse_hostfwd(t->s, &f, why, sizeof(why));
+
+	if (!t->why) {
+		ck_assert_msg(r == 0, "'%s': %s", t->s, why);
+		config_format_hostfwd(&f, text, sizeof(text));
+		ck_assert_str_eq(text, t->canon);
+		return;
+	}
+	ck_assert_int_eq(r, -EINVAL);
+	ck_assert_msg(strcmp(why, t->why) == 0, "'%s': got '%s', want '%s'", t->s, why, t->why);
+	ck_assert_uint_eq(f.host_port, 7);   /* untouched on error */
+}
+END_TEST
+
+START_TEST(hostfwd_longest_text)
+{
+	struct net_hostfwd f;
+	char why[160], text[CONFIG_HOSTFWD_STRLEN];
+
+	ck_assert_int_eq(config_parse_hostfwd("udp:255.255.255.255:65535-:65535", &f, why,
+					      sizeof(why)), 0);
+	config_format_hostfwd(&f, text, sizeof(text));
+	ck_assert_str_eq(text, "udp:255.255.255.255:65535-:65535");
+}
+END_TEST
+
+/* ---- the config file itself ---- */
+
+START_TEST(config_file_kinds)
+{
+	struct vm_config c;
+	char err[256];
+	int fd;
+
+	config_init(&c);
+	/* A FIFO with no writer would block a reader forever. */
+	ck_assert_int_eq(config_json_load(&c, "fifo", err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "fifo: not a regular file");
+	ck_assert_int_eq(config_json_load(&c, "/dev/null", err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "/dev/null: not a regular file");
+	/* One byte over the cap is refused unread; the cap itself is fine. */
+	fd = open("big.json", O_CREAT | O_TRUNC | O_WRONLY, 0644);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, CONFIG_JSON_MAX_BYTES + 1), 0);
+	close(fd);
+	ck_assert_int_eq(config_json_load(&c, "big.json", err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "big.json: larger than 4 MiB");
+	{
+		char *text = malloc(CONFIG_JSON_MAX_BYTES);
+		const char doc[] = "{" KERNEL "}";
+		FILE *f = fopen("big.json", "w");
+
+		memset(text, ' ', CONFIG_JSON_MAX_BYTES);
+		memcpy(text, doc, sizeof(doc) - 1);
+		ck_assert_uint_eq(fwrite(text, 1, CONFIG_JSON_MAX_BYTES, f), CONFIG_JSON_MAX_BYTES);
+		fclose(f);
+		free(text);
+	}
+	ck_assert_msg(config_json_load(&c, "big.json", err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(c.kernel, "k");
+	ck_assert_str_eq(c.source, "big.json");
+	unlink("big.json");
 	config_release(&c);
 }
 END_TEST
@@ -620,6 +944,13 @@ int main(void)
 	tcase_add_test(tc, mac_parsing);
 	tcase_add_test(tc, max_cpus_capped);
 	tcase_add_test(tc, too_many_devices);
+	tcase_add_test(tc, too_many_devices_in_json);
+	tcase_add_test(tc, drive_ids_fill_gaps);
+	tcase_add_test(tc, nets_in_json);
+	tcase_add_test(tc, nets_json_error_frees);
+	tcase_add_loop_test(tc, hostfwd_parsing, 0, sizeof(fwds) / sizeof(*fwds));
+	tcase_add_test(tc, hostfwd_longest_text);
+	tcase_add_test(tc, config_file_kinds);
 	tcase_add_loop_test(tc, size_parsing, 0, sizeof(sizes) / sizeof(*sizes));
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

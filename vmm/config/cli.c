@@ -121,6 +121,13 @@ static int op_mem(struct pctx *p, const struct opt *o, const char *val)
 	return 0;
 }
 
+/* The 17th device is refused as it comes, before any more work. */
+static int too_many(struct pctx *p, const struct opt *o, const char *val)
+{
+	return usage(p, "mote: %s %s: too many devices: at most %d drives and network "
+		     "interfaces in all", o->name, val, CONFIG_MAX_DEVICES);
+}
+
 /* One ",option" of --drive or --rootfs. */
 static int drive_option(struct pctx *p, const struct opt *o, const char *val,
 			struct drive_config *d, const char *w)
@@ -159,7 +166,7 @@ static int add_drive(struct pctx *p, const struct opt *o, const char *val, bool 
 		config_drop_root(p->c);
 	d = config_add_drive(p->c, NULL, w, root);
 	if (!d)
-		r = nomem(p);
+		r = errno == ENOSPC ? too_many(p, o, val) : nomem(p);
 	while (!r && (w = strtok_r(NULL, ",", &save)))
 		r = drive_option(p, o, val, d, w);
 	if (d)
@@ -178,29 +185,82 @@ static int op_drive(struct pctx *p, const struct opt *o, const char *val)
 	return add_drive(p, o, val, false);
 }
 
-/* "NAME[,mac=MAC]". */
+/* One ",option" of --net after the backend: mac=, create (tap), hostfwd=
+ * (user). name is the flag as typed, for messages. */
+static int net_option(struct pctx *p, const char *name, const char *val,
+		      struct net_config *n, const char *w)
+{
+	bool tap = n->backend == NET_BACKEND_TAP;
+	struct net_hostfwd f;
+	char why[160];
+
+	if (strncmp(w, "mac=", 4) == 0) {
+		if (config_parse_mac(w + 4, n->mac))
+			return usage(p, "mote: %s %s: not a MAC address (xx:xx:xx:xx:xx:xx)",
+				     name, val);
+		n->has_mac = true;
+	} else if (tap && strcmp(w, "create") == 0) {
+		n->create = true;
+	} else if (!tap && strncmp(w, "hostfwd=", 8) == 0) {
+		if (config_parse_hostfwd(w + 8, &f, why, sizeof(why)))
+			return usage(p, "mote: %s %s: %s", name, val, why);
+		if (config_net_add_fwd(n, &f))
+			return nomem(p);
+	} else if (strcmp(w, "create") == 0 || strncmp(w, "hostfwd=", 8) == 0) {
+		return usage(p, "mote: %s %s: '%.*s' is only for %s", name, val,
+			     (int)strcspn(w, "="), w, tap ? "user" : "tap=NAME");
+	} else {
+		return usage(p, "mote: %s %s: unknown option '%s' (%s)", name, val, w,
+			     tap ? "mac=, create" : "mac=, hostfwd=");
+	}
+	return 0;
+}
+
+/* "tap=NAME[,OPT...]" or "user[,OPT...]"; empty options are skipped, as
+ * --drive's are. spec is what is parsed, val what the user typed. */
+static int add_net(struct pctx *p, const struct opt *o, const char *val,
+		   const char *spec)
+{
+	char *copy = strdup(spec), *save = NULL, *w;
+	struct net_config *n = NULL;
+	int r = 0;
+
+	if (!copy)
+		return nomem(p);
+	w = strtok_r(copy, ",", &save);
+	if (spec[0] == ',' || !w)
+		r = usage(p, "mote: %s %s: no backend (tap=NAME or user)", o->name, val);
+	else if (strcmp(w, "tap") == 0 || strcmp(w, "tap=") == 0)
+		r = usage(p, "mote: %s %s: no TAP name (tap=NAME)", o->name, val);
+	else if (strcmp(w, "user") != 0 && strncmp(w, "tap=", 4) != 0)
+		r = usage(p, "mote: %s %s: unknown backend '%s' (tap=NAME or user)",
+			  o->name, val, w);
+	else if (!(n = config_add_net(p->c, NULL, w[0] == 't' ? w + 4 : NULL)))
+		r = errno == ENOSPC ? too_many(p, o, val) : nomem(p);
+	if (n)
+		n->from = CONFIG_FROM_CLI;
+	while (!r && (w = strtok_r(NULL, ",", &save)))
+		r = net_option(p, o->name, val, n, w);
+	free(copy);
+	return r;
+}
+
+static int op_net(struct pctx *p, const struct opt *o, const char *val)
+{
+	return add_net(p, o, val, val);
+}
+
+/* The older spelling: --tap NAME[,OPT...] is --net tap=NAME[,OPT...]. */
 static int op_tap(struct pctx *p, const struct opt *o, const char *val)
 {
-	const char *comma = strchr(val, ',');
-	size_t len = comma ? (size_t)(comma - val) : strlen(val);
-	char *name = strndup(val, len);
-	struct net_config *n;
+	char *spec = NULL;
+	int r;
 
-	if (!name)
+	if (asprintf(&spec, "tap=%s", val) < 0)
 		return nomem(p);
-	n = config_add_net(p->c, NULL, name);
-	free(name);
-	if (!n)
-		return nomem(p);
-	n->from = CONFIG_FROM_CLI;
-	if (!comma)
-		return 0;
-	if (strncmp(comma + 1, "mac=", 4) != 0)
-		return usage(p, "mote: --tap %s: unknown option '%s' (mac=)", val, comma + 1);
-	if (config_parse_mac(comma + 5, n->mac))
-		return usage(p, "mote: --tap %s: not a MAC address (xx:xx:xx:xx:xx:xx)", val);
-	n->has_mac = true;
-	return 0;
+	r = add_net(p, o, val, spec);
+	free(spec);
+	return r;
 }
 
 static int op_timeout(struct pctx *p, const struct opt *o, const char *val)
@@ -267,7 +327,8 @@ static const struct opt run_opts[] = {
 	{ "--mem", "SIZE", op_mem },
 	{ "--rootfs", "IMG[,OPT...]", op_rootfs },
 	{ "--drive", "IMG[,OPT...]", op_drive },
-	{ "--tap", "NAME[,mac=MAC]", op_tap },
+	{ "--net", "BACKEND[,OPT...]", op_net },
+	{ "--tap", "NAME[,OPT...]", op_tap },
 	{ "--ephemeral", NULL, op_ephemeral },
 	{ "--config", "FILE", op_config },
 	{ "--timeout", "SECONDS", op_timeout },
@@ -491,8 +552,17 @@ void cli_print_help(FILE *f, unsigned max_cpus)
 		"                        else /var/tmp, and are dropped at exit); cache= and io=\n"
 		"                        are accepted as Firecracker spells them, but mote\n"
 		"                        always honours flushes and always uses io_uring\n"
-		"  --tap NAME[,mac=MAC]  network interface on host tap device NAME;\n"
-		"                        repeatable (default: none)\n"
+		"  --net BACKEND[,OPT...] a virtio-net interface, eth0, eth1, ... in order;\n"
+		"                        repeatable (default: none). BACKEND:\n"
+		"                        tap=NAME  the host TAP device NAME; OPT create: mote\n"
+		"                                  creates it, and it goes when mote ends\n"
+		"                        user      user-mode networking, no privileges\n"
+		"                                  needed; OPT hostfwd=tcp:[HOSTADDR]:HOSTPORT-:\n"
+		"                                  GUESTPORT (or udp:), repeatable: forward a\n"
+		"                                  host port (HOSTADDR default 127.0.0.1) to\n"
+		"                                  the guest\n"
+		"                        OPT for both: mac=xx:xx:xx:xx:xx:xx (unicast)\n"
+		"  --tap NAME[,OPT...]   the same as --net tap=NAME[,OPT...]\n"
 		"  --ephemeral           every drive not marked ro is ephemeral, those from\n"
 		"                        --config too (default: off)\n"
 		"  --config FILE         Firecracker-style JSON config (--config-file schema,\n"

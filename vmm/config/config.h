@@ -43,10 +43,12 @@ enum config_origin {
 	CONFIG_FROM_FILE,
 };
 
-/* Firecracker's cache_type: Unsafe ignores the guest's flushes (and does
- * not offer VIRTIO_BLK_F_FLUSH); Writeback honours them with fdatasync. */
+/* Firecracker's cache_type and io_engine: accepted (from JSON, and as
+ * --drive's cache= and io=) and recorded here, but nothing reads them, so
+ * they change nothing. Whatever they say, virtio-blk offers
+ * VIRTIO_BLK_F_FLUSH and completes a flush only after fdatasync, and does
+ * all of its I/O through io_uring. */
 enum drive_cache { DRIVE_CACHE_UNSAFE = 0, DRIVE_CACHE_WRITEBACK };
-/* Firecracker's io_engine: Sync (preadv/pwritev) or Async (io_uring). */
 enum drive_io { DRIVE_IO_SYNC = 0, DRIVE_IO_ASYNC };
 
 struct drive_config {
@@ -56,15 +58,44 @@ struct drive_config {
 	bool read_only;
 	bool root;         /* is_root_device: /dev/vda, adds root=/dev/vda rw */
 	bool ephemeral;    /* writes go to a private copy-on-write store */
-	enum drive_cache cache;
-	enum drive_io io;
+	enum drive_cache cache;   /* recorded, unused: see above */
+	enum drive_io io;         /* recorded, unused: see above */
 	enum config_origin from;
 	unsigned index;    /* position in the file's "drives" array */
 };
 
+/* Where a virtio-net interface's frames go on the host. */
+enum net_backend_kind {
+	NET_BACKEND_TAP = 0,   /* a host TAP device, by name */
+	NET_BACKEND_USER,      /* user-mode networking (libslirp) in mote */
+};
+
+/*
+ * One user-mode port forward, "tcp:[HOSTADDR]:HOSTPORT-:GUESTPORT" (or
+ * udp), QEMU's hostfwd syntax: connections to HOSTADDR:HOSTPORT on the
+ * host go to GUESTPORT on the guest. HOSTADDR is an IPv4 dotted quad
+ * (0.0.0.0: every address); empty means 127.0.0.1. The guest address
+ * before GUESTPORT must be left empty: a forward goes to the address the
+ * guest gets from the user-mode DHCP server ("-10.0.2.15:80" is refused).
+ */
+struct net_hostfwd {
+	bool udp;             /* else tcp */
+	uint32_t host_addr;   /* network byte order */
+	uint16_t host_port;   /* 1..65535, host byte order */
+	uint16_t guest_port;  /* 1..65535, host byte order */
+};
+
+/* Longest config_format_hostfwd() text, NUL included. */
+#define CONFIG_HOSTFWD_STRLEN sizeof("udp:255.255.255.255:65535-:65535")
+
 struct net_config {
 	char *id;          /* iface_id; CLI interfaces get "eth0", "eth1", ... */
-	char *tap;         /* host_dev_name */
+	enum net_backend_kind backend;
+	char *tap;         /* TAP: host_dev_name; USER: NULL */
+	bool create;       /* TAP: mote creates the device (gone when mote
+			    * ends) instead of opening an existing one */
+	struct net_hostfwd *fwds;   /* USER: port forwards, in order given */
+	size_t nfwds;
 	uint8_t mac[6];
 	bool has_mac;
 	enum config_origin from;
@@ -109,17 +140,29 @@ void config_release(struct vm_config *c);
  */
 unsigned config_max_cpus(unsigned max_cpus);
 
+/* Drives plus network interfaces: at CONFIG_MAX_DEVICES, the adds below
+ * refuse another. */
+bool config_devices_full(const struct vm_config *c);
+
 /*
  * Add a drive (path copied; id generated unless given) and keep the root
- * drive first. Returns its slot, valid until the next add, or NULL on
- * -ENOMEM.
+ * drive first. Returns its slot, valid until the next add, or NULL with
+ * errno ENOSPC when config_devices_full() already, else ENOMEM.
  */
 struct drive_config *config_add_drive(struct vm_config *c, const char *id,
 				      const char *path, bool root)
 	__attribute__((warn_unused_result));
-/* Add a network interface on host tap device tap; NULL on -ENOMEM. */
+/*
+ * Add a network interface: on host TAP device tap (copied), or, with tap
+ * NULL, a user-mode one. id NULL gives "ethN", N the interface's
+ * position. Returns its slot, valid until the next add, or NULL with
+ * errno ENOSPC (config_devices_full) or ENOMEM.
+ */
 struct net_config *config_add_net(struct vm_config *c, const char *id,
 				  const char *tap)
+	__attribute__((warn_unused_result));
+/* Append a copy of *f to n's port forwards. 0 or -ENOMEM. */
+int config_net_add_fwd(struct net_config *n, const struct net_hostfwd *f)
 	__attribute__((warn_unused_result));
 /* Remove the root drive(s), if any (a --rootfs flag replaces the file's). */
 void config_drop_root(struct vm_config *c);
@@ -128,10 +171,22 @@ void config_drop_root(struct vm_config *c);
 int config_parse_mac(const char *s, uint8_t mac[6]);
 
 /*
+ * Parse a port forward in struct net_hostfwd's syntax. 0, or -EINVAL with
+ * the reason in why, naming the bad part: 'bad host address "1.2.3"'.
+ */
+int config_parse_hostfwd(const char *s, struct net_hostfwd *f,
+			 char *why, size_t whylen);
+/* The canonical text of f, "tcp:127.0.0.1:8080-:80", in at most
+ * CONFIG_HOSTFWD_STRLEN bytes. */
+void config_format_hostfwd(const struct net_hostfwd *f, char *buf, size_t len);
+
+/*
  * The one validator, for the merged config: the kernel, initrd and drive
  * images exist and can be opened as needed, output files' directories
  * exist, numbers are in range, drive and interface ids are unique, at most
- * one root drive, job arguments fit on the kernel command line. Opens no
+ * one root drive, TAP names are valid and used once, MACs are unicast and
+ * not shared, no host port is forwarded twice, at most CONFIG_MAX_DEVICES
+ * devices, job arguments fit on the kernel command line. Opens no
  * KVM device. Returns 0, or -EINVAL (-ENOMEM) with one line in err naming
  * the flag or the file and field (no "mote: " prefix).
  */
@@ -157,10 +212,16 @@ char *config_kernel_cmdline_with(const struct vm_config *c, const char *extra)
  * whole parameter ("acpi=off", "rw")? */
 bool config_cmdline_has(const struct vm_config *c, const char *name);
 
+/* A config file larger than this is refused unread. */
+#define CONFIG_JSON_MAX_BYTES (4u << 20)
+
 /*
  * Load a Firecracker-style JSON config file on top of c (which
- * config_init set up, or the CLI filled). Sets c->source. Returns 0, or
- * -EINVAL/-ENOENT/-ENOMEM with one line in err such as
+ * config_init set up, or the CLI filled). Only a regular file of at most
+ * CONFIG_JSON_MAX_BYTES is read ("vm.json: not a regular file", "vm.json:
+ * larger than 4 MiB"): a FIFO would block. Sets c->source. Returns 0, or
+ * -EINVAL/-ENOENT/-EISDIR/-ENOMEM (or another -errno from opening or
+ * reading) with one line in err such as
  * "vm.json:3:17: <parser message>" or "vm.json: machine-config.turbo:
  * unknown key". Only syntax, types and keys are checked here; ranges and
  * paths are config_validate's.

@@ -10,8 +10,9 @@
  * Accepted: boot-source {kernel_image_path (required), boot_args,
  * initrd_path}; drives [{drive_id, path_on_host (both required),
  * is_root_device, is_read_only, partuuid, cache_type "Unsafe"|"Writeback",
- * io_engine "Sync"|"Async"}]; network-interfaces [{iface_id,
- * host_dev_name (both required), guest_mac}]; machine-config {vcpu_count,
+ * io_engine "Sync"|"Async" (both recorded, neither changes anything)}];
+ * network-interfaces [{iface_id (required), host_dev_name (required for
+ * a TAP), guest_mac, mote}]; machine-config {vcpu_count,
  * mem_size_mib, and smt, track_dirty_pages false, huge_pages and
  * cpu_template "None"}; logger {log_path, level, show_level,
  * show_log_origin, module}; metrics {metrics_path (required)}. Anything
@@ -21,13 +22,21 @@
  * vsock, mmds-config, entropy, pmem, memory-hotplug, cpu-config, rate
  * limiters (an empty {} is allowed) and vhost-user drives (socket).
  *
- * mote's additions: drives[].ephemeral (bool), and a top-level "mote"
- * object {timeout_s (number, 0: none), console_log (path),
- * console_log_max_bytes (integer, 0: no cap), result (path)}.
+ * mote's additions: drives[].ephemeral (bool); network-interfaces[].mote
+ * {backend "tap" (default) or "user", create (bool, tap only: mote
+ * creates the TAP), hostfwd (user only: an array of "tcp:[HOSTADDR]:
+ * HOSTPORT-:GUESTPORT" strings, as --net takes them)}, where a "user"
+ * interface has no host_dev_name; and a top-level "mote" object
+ * {timeout_s (number, 0: none), console_log (path), console_log_max_bytes
+ * (integer, 0: no cap), result (path)}.
+ *
+ * Drives and interfaces are counted as they are added: the element that
+ * would be the (CONFIG_MAX_DEVICES + 1)th device is refused at once.
  */
 #include "vmm/config/config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -36,6 +45,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct jctx {
 	struct vm_config *c;
@@ -376,10 +386,14 @@ static const struct jfield drive_fields[] = {
 	{ NULL, NULL },
 };
 
-static int add_drive(struct jctx *x, const struct jdrive *j, unsigned index)
+static int add_drive(struct jctx *x, const char *path, const struct jdrive *j,
+		     unsigned index)
 {
 	struct drive_config *d = config_add_drive(x->c, j->id, j->path, j->root);
 
+	if (!d && errno == ENOSPC)
+		return jfail(x, path, "too many devices: at most %d drives and network "
+			     "interfaces in all", CONFIG_MAX_DEVICES);
 	if (!d)
 		return -ENOMEM;
 	if (j->partuuid && !(d->partuuid = strdup(j->partuuid)))
@@ -404,7 +418,7 @@ static int one_drive(struct jctx *x, const char *path, json_t *v, unsigned index
 		return missing(x, path, "drive_id");
 	if (!j.path)
 		return missing(x, path, "path_on_host");
-	return add_drive(x, &j, index);
+	return add_drive(x, path, &j, index);
 }
 
 /* Walk an array, calling one() for each element with "name[i]". */
@@ -437,6 +451,9 @@ static int sec_drives(struct jctx *x, const char *path, json_t *v, void *o)
 
 struct jnet {
 	const char *id, *tap, *mac;
+	bool user, create;
+	struct net_hostfwd *fwds;   /* owned until handed to the config */
+	size_t nfwds;
 };
 
 static int ni_id(struct jctx *x, const char *path, json_t *v, void *o)
@@ -462,34 +479,131 @@ static int ni_mac(struct jctx *x, const char *path, json_t *v, void *o)
 	return 0;
 }
 
+static int nm_backend(struct jctx *x, const char *path, json_t *v, void *o)
+{
+	static const char *const names[] = { "tap", "user" };
+	const char *s;
+	int i;
+
+	if (get_str(x, path, v, &s))
+		return -EINVAL;
+	i = pick(s, names, 2);
+	if (i < 0)
+		return jfail(x, path, "'%s': expected \"tap\" or \"user\"", s);
+	((struct jnet *)o)->user = i == 1;
+	return 0;
+}
+
+static int nm_create(struct jctx *x, const char *path, json_t *v, void *o)
+{
+	return get_bool(x, path, v, &((struct jnet *)o)->create);
+}
+
+static int nm_hostfwd(struct jctx *x, const char *path, json_t *v, void *o)
+{
+	struct jnet *j = o;
+	size_t i;
+	json_t *e;
+
+	if (!json_is_array(v))
+		return want(x, path, v, "an array");
+	free(j->fwds);
+	j->nfwds = 0;
+	j->fwds = calloc(json_array_size(v) + 1, sizeof(*j->fwds));
+	if (!j->fwds)
+		return -ENOMEM;
+	json_array_foreach(v, i, e) {
+		char at[192], why[160];
+		const char *s;
+
+		snprintf(at, sizeof(at), "%s[%zu]", path, i);
+		if (get_str(x, at, e, &s))
+			return -EINVAL;
+		if (config_parse_hostfwd(s, &j->fwds[i], why, sizeof(why)))
+			return jfail(x, at, "'%s': %s", s, why);
+		j->nfwds++;
+	}
+	return 0;
+}
+
+/* mote's own keys in an interface. */
+static const struct jfield net_mote_fields[] = {
+	{ "backend", nm_backend },
+	{ "create", nm_create },
+	{ "hostfwd", nm_hostfwd },
+	{ NULL, NULL },
+};
+
+static int ni_mote(struct jctx *x, const char *path, json_t *v, void *o)
+{
+	return walk(x, path, v, net_mote_fields, o);
+}
+
 static const struct jfield net_fields[] = {
 	{ "iface_id", ni_id },
 	{ "host_dev_name", ni_tap },
 	{ "guest_mac", ni_mac },
 	{ "rx_rate_limiter", no_limiter },
 	{ "tx_rate_limiter", no_limiter },
+	{ "mote", ni_mote },
 	{ NULL, NULL },
 };
+
+/* What the keys say together: a TAP needs its name, and each backend
+ * takes only its own settings. */
+static int net_backend_ok(struct jctx *x, const char *path, const struct jnet *j)
+{
+	char at[192];
+
+	if (!j->user && !j->tap)
+		return missing(x, path, "host_dev_name");
+	if (j->user && j->tap) {
+		snprintf(at, sizeof(at), "%s.host_dev_name", path);
+		return jfail(x, at, "not used with backend \"user\"");
+	}
+	if (j->user && j->create) {
+		snprintf(at, sizeof(at), "%s.mote.create", path);
+		return jfail(x, at, "only for backend \"tap\"");
+	}
+	if (!j->user && j->nfwds) {
+		snprintf(at, sizeof(at), "%s.mote.hostfwd", path);
+		return jfail(x, at, "only for backend \"user\"");
+	}
+	return 0;
+}
+
+static int add_net(struct jctx *x, const char *path, struct jnet *j, unsigned index)
+{
+	struct net_config *n = config_add_net(x->c, j->id, j->user ? NULL : j->tap);
+
+	if (!n && errno == ENOSPC)
+		return jfail(x, path, "too many devices: at most %d drives and network "
+			     "interfaces in all", CONFIG_MAX_DEVICES);
+	if (!n)
+		return -ENOMEM;
+	n->has_mac = j->mac && config_parse_mac(j->mac, n->mac) == 0;
+	n->create = j->create;
+	n->fwds = j->fwds;
+	n->nfwds = j->nfwds;
+	j->fwds = NULL;
+	n->from = CONFIG_FROM_FILE;
+	n->index = index;
+	return 0;
+}
 
 static int one_net(struct jctx *x, const char *path, json_t *v, unsigned index)
 {
 	struct jnet j = { 0 };
-	struct net_config *n;
 	int r = walk(x, path, v, net_fields, &j);
 
-	if (r)
-		return r;
-	if (!j.id)
-		return missing(x, path, "iface_id");
-	if (!j.tap)
-		return missing(x, path, "host_dev_name");
-	n = config_add_net(x->c, j.id, j.tap);
-	if (!n)
-		return -ENOMEM;
-	n->has_mac = j.mac && config_parse_mac(j.mac, n->mac) == 0;
-	n->from = CONFIG_FROM_FILE;
-	n->index = index;
-	return 0;
+	if (!r && !j.id)
+		r = missing(x, path, "iface_id");
+	if (!r)
+		r = net_backend_ok(x, path, &j);
+	if (!r)
+		r = add_net(x, path, &j, index);
+	free(j.fwds);
+	return r;
 }
 
 static int sec_nets(struct jctx *x, const char *path, json_t *v, void *o)
@@ -678,29 +792,86 @@ int config_json_loads(struct vm_config *c, const char *name, const char *text,
 	return parse_root(&x, json_loads(text, JSON_REJECT_DUPLICATES, &je), &je);
 }
 
+/* Open path without blocking (a FIFO would wait for a writer) and keep
+ * it only if it is a regular file of at most CONFIG_JSON_MAX_BYTES. */
+static int open_config(const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	int e = 0;
+
+	if (fd < 0 || fstat(fd, &st) < 0)
+		e = errno;
+	else if (S_ISDIR(st.st_mode))
+		e = EISDIR;
+	if (e) {
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+	} else if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		e = EINVAL;
+	} else if (st.st_size > (off_t)CONFIG_JSON_MAX_BYTES) {
+		snprintf(err, errlen, "%s: larger than %u MiB", path, CONFIG_JSON_MAX_BYTES >> 20);
+		e = EINVAL;
+	}
+	if (e && fd >= 0)
+		close(fd);
+	return e ? -e : fd;
+}
+
+/* The whole file, NUL-terminated, in *buf; one byte more than the cap is
+ * asked for, so a file that grew since fstat is still caught. */
+static int read_config(int fd, const char *path, char **buf, size_t *len,
+		       char *err, size_t errlen)
+{
+	size_t cap = CONFIG_JSON_MAX_BYTES + 1, n = 0;
+	char *b = malloc(cap + 1);
+	ssize_t got = 1;
+
+	if (!b)
+		return -ENOMEM;
+	while (n < cap && got > 0) {
+		got = read(fd, b + n, cap - n);
+		if (got < 0 && errno == EINTR)
+			got = 1;
+		else if (got > 0)
+			n += (size_t)got;
+	}
+	if (got < 0) {
+		int e = errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		free(b);
+		return -e;
+	}
+	if (n >= cap) {
+		snprintf(err, errlen, "%s: larger than %u MiB", path, CONFIG_JSON_MAX_BYTES >> 20);
+		free(b);
+		return -EINVAL;
+	}
+	b[n] = '\0';
+	*buf = b;
+	*len = n;
+	return 0;
+}
+
 int config_json_load(struct vm_config *c, const char *path, char *err, size_t errlen)
 {
 	struct jctx x = { c, path, err, errlen };
 	json_error_t je;
-	json_t *root;
-	struct stat st;
-	FILE *f = fopen(path, "re");
-	int e = errno;
+	char *text = NULL;
+	size_t len = 0;
+	int fd = open_config(path, err, errlen), r;
 
-	if (f && fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-		fclose(f);
-		f = NULL;
-		e = EISDIR;
+	if (fd < 0)
+		return fd;
+	r = read_config(fd, path, &text, &len, err, errlen);
+	close(fd);
+	if (!r)
+		r = set_source(c, path);
+	if (r) {
+		free(text);
+		return r;
 	}
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(e));
-		return -e;
-	}
-	if (set_source(c, path)) {
-		fclose(f);
-		return -ENOMEM;
-	}
-	root = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
-	fclose(f);
-	return parse_root(&x, root, &je);
+	r = parse_root(&x, json_loadb(text, len, JSON_REJECT_DUPLICATES, &je), &je);
+	free(text);
+	return r;
 }

@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,30 +232,146 @@ static int check_drives(struct vctx *v)
 
 static struct place net_place(const struct net_config *n, const char *key)
 {
-	return (struct place){ n->from, "--tap", "network-interfaces", (int)n->index, key };
+	return (struct place){ n->from, "--net", "network-interfaces", (int)n->index, key };
+}
+
+/* The TAP name as a message shows it: "tap=NAME" after --net, the
+ * field's value "'NAME'" in a file. */
+static const char *tap_shown(const struct net_config *n, char *buf, size_t len)
+{
+	snprintf(buf, len, n->from == CONFIG_FROM_FILE ? "'%s'" : "tap=%s", n->tap);
+	return buf;
+}
+
+/* Linux takes almost any bytes; this keeps to names that are safe in
+ * messages, shells and "ip link": letters, digits, '-', '_', '.'. */
+static bool tap_name_ok(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len >= IFNAMSIZ || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return false;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		      "0123456789-_.") == len;
+}
+
+static bool printable(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
+static int check_tap(struct vctx *v, size_t i)
+{
+	const struct net_config *n = &v->c->nets[i];
+	struct place pt = net_place(n, "host_dev_name");
+	char shown[IFNAMSIZ + 40];
+
+	if (!n->tap)
+		return fail(v, &pt, "missing");
+	if (!printable(n->tap))
+		return fail(v, &pt, "contains a control character: not a network interface name");
+	if (!tap_name_ok(n->tap))
+		return fail(v, &pt, "%s: not a network interface name (1..%d of letters, "
+			    "digits, '-', '_', '.')", tap_shown(n, shown, sizeof(shown)),
+			    IFNAMSIZ - 1);
+	for (size_t j = 0; j < i; j++) {
+		const struct net_config *o = &v->c->nets[j];
+		if (o->backend == NET_BACKEND_TAP && o->tap && strcmp(n->tap, o->tap) == 0)
+			return fail(v, &pt, "%s: already used by interface '%s'",
+				    tap_shown(n, shown, sizeof(shown)), o->id);
+	}
+	return 0;
+}
+
+/* Do a and b want the same host socket? 0.0.0.0 takes every address. */
+static bool fwd_clash(const struct net_hostfwd *a, const struct net_hostfwd *b)
+{
+	return a->udp == b->udp && a->host_port == b->host_port &&
+	       (a->host_addr == b->host_addr || a->host_addr == INADDR_ANY ||
+		b->host_addr == INADDR_ANY);
+}
+
+/* Forward k of interface i against every earlier forward. */
+static int check_fwd(struct vctx *v, size_t i, size_t k)
+{
+	const struct net_config *n = &v->c->nets[i];
+	const struct net_hostfwd *f = &n->fwds[k];
+	char key[48], text[CONFIG_HOSTFWD_STRLEN], shown[CONFIG_HOSTFWD_STRLEN + 16];
+	struct place p;
+
+	snprintf(key, sizeof(key), "mote.hostfwd[%zu]", k);
+	p = net_place(n, key);
+	config_format_hostfwd(f, text, sizeof(text));
+	snprintf(shown, sizeof(shown), n->from == CONFIG_FROM_FILE ? "'%s'" : "hostfwd=%s",
+		 text);
+	for (size_t j = 0; j <= i; j++) {
+		const struct net_config *o = &v->c->nets[j];
+		size_t end = j == i ? k : o->nfwds;
+		for (size_t m = 0; m < end; m++)
+			if (fwd_clash(f, &o->fwds[m]))
+				return fail(v, &p, "%s: host port %u already forwarded by "
+					    "interface '%s'", shown, f->host_port, o->id);
+	}
+	return 0;
+}
+
+static int check_backend(struct vctx *v, size_t i)
+{
+	const struct net_config *n = &v->c->nets[i];
+	struct place pc = net_place(n, "mote.create");
+	struct place pf = net_place(n, "mote.hostfwd");
+	int r = 0;
+
+	if (n->backend == NET_BACKEND_TAP) {
+		if (n->nfwds)
+			return fail(v, &pf, "port forwards need user-mode networking");
+		return check_tap(v, i);
+	}
+	if (n->create)
+		return fail(v, &pc, "only a TAP device can be created");
+	for (size_t k = 0; !r && k < n->nfwds; k++)
+		r = check_fwd(v, i, k);
+	return r;
+}
+
+static int check_mac(struct vctx *v, size_t i)
+{
+	const struct net_config *n = &v->c->nets[i];
+	const uint8_t *m = n->mac, zero[6] = { 0 };
+	struct place pm = net_place(n, "guest_mac");
+	char text[24];
+
+	if (!n->has_mac)
+		return 0;
+	snprintf(text, sizeof(text), "%s%02x:%02x:%02x:%02x:%02x:%02x",
+		 n->from == CONFIG_FROM_FILE ? "" : "mac=", m[0], m[1], m[2], m[3], m[4], m[5]);
+	if (m[0] & 1)
+		return fail(v, &pm, "%s: a multicast address", text);
+	if (memcmp(m, zero, 6) == 0)
+		return fail(v, &pm, "%s: the all-zero address", text);
+	for (size_t j = 0; j < i; j++)
+		if (v->c->nets[j].has_mac && memcmp(m, v->c->nets[j].mac, 6) == 0)
+			return fail(v, &pm, "%s: already used by interface '%s'", text,
+				    v->c->nets[j].id);
+	return 0;
 }
 
 static int check_net(struct vctx *v, size_t i)
 {
 	const struct net_config *n = &v->c->nets[i];
 	struct place pid = net_place(n, "iface_id");
-	struct place pt = net_place(n, "host_dev_name");
-	struct place pm = net_place(n, "guest_mac");
 
-	if (n->tap[0] == '\0' || strlen(n->tap) >= IFNAMSIZ || strchr(n->tap, '/'))
-		return fail(v, &pt, "'%s': not a network interface name (1..%d characters, no '/')",
-			    n->tap, IFNAMSIZ - 1);
-	if (n->has_mac && (n->mac[0] & 1))
-		return fail(v, &pm, "%02x:%02x:%02x:%02x:%02x:%02x: a multicast address",
-			    n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
-	for (size_t j = 0; j < i; j++) {
+	if (!n->id || n->id[0] == '\0')
+		return fail(v, &pid, "empty");
+	for (size_t j = 0; j < i; j++)
 		if (strcmp(n->id, v->c->nets[j].id) == 0)
 			return fail(v, &pid, "'%s': an interface with this id exists", n->id);
-		if (strcmp(n->tap, v->c->nets[j].tap) == 0)
-			return fail(v, &pt, "'%s': already used by interface '%s'",
-				    n->tap, v->c->nets[j].id);
-	}
-	return 0;
+	if (check_mac(v, i))
+		return -EINVAL;
+	return check_backend(v, i);
 }
 
 static int check_devices(struct vctx *v)
