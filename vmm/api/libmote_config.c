@@ -230,7 +230,7 @@ int mote_config_add_drive(struct mote_config *cfg, const char *path, unsigned fl
 		return -EINVAL;
 	d = config_add_drive(&cfg->c, NULL, path, flags & MOTE_DRIVE_ROOT);
 	if (!d)
-		return -ENOMEM;
+		return errno == ENOSPC ? -ENOSPC : -ENOMEM;
 	d->read_only = flags & MOTE_DRIVE_READ_ONLY;
 	d->ephemeral = flags & MOTE_DRIVE_EPHEMERAL;
 	d->from = CONFIG_FROM_CLI;
@@ -248,11 +248,40 @@ int mote_config_add_net(struct mote_config *cfg, const char *tap, const uint8_t 
 		return -EINVAL;
 	n = config_add_net(&cfg->c, NULL, tap);
 	if (!n)
-		return -ENOMEM;
+		return errno == ENOSPC ? -ENOSPC : -ENOMEM;
 	n->from = CONFIG_FROM_CLI;
 	if (mac) {
 		memcpy(n->mac, mac, 6);
 		n->has_mac = true;
+	}
+	return 0;
+}
+
+int mote_config_add_user_net(struct mote_config *cfg, const uint8_t mac[6],
+			     const char *const *hostfwd)
+{
+	int r = check_settable(cfg);
+	struct net_hostfwd fwd;
+	char why[128];
+
+	if (r)
+		return r;
+	/* Every forward is checked before anything is added. */
+	for (size_t i = 0; hostfwd && hostfwd[i]; i++)
+		if (config_parse_hostfwd(hostfwd[i], &fwd, why, sizeof(why)))
+			return -EINVAL;
+	struct net_config *n = config_add_net(&cfg->c, NULL, NULL);
+	if (!n)
+		return errno == ENOSPC ? -ENOSPC : -ENOMEM;
+	n->from = CONFIG_FROM_CLI;
+	if (mac) {
+		memcpy(n->mac, mac, 6);
+		n->has_mac = true;
+	}
+	for (size_t i = 0; hostfwd && hostfwd[i]; i++) {
+		if (config_parse_hostfwd(hostfwd[i], &fwd, why, sizeof(why)) ||
+		    config_net_add_fwd(n, &fwd))
+			return -ENOMEM;
 	}
 	return 0;
 }

@@ -117,8 +117,16 @@ int mote_config_set_mem_mib(struct mote_config *cfg, uint64_t mib);
 /* Add a virtio-blk drive backed by a file or block device. At most one
  * root drive; it becomes /dev/vda, the others follow in order. */
 int mote_config_add_drive(struct mote_config *cfg, const char *path, unsigned flags);
-/* Add a virtio-net interface on host tap device tap; mac may be NULL. */
+/* Add a virtio-net interface on the existing host TAP device tap; mac may
+ * be NULL (a stable one is generated). At most 16 drives and interfaces in
+ * all: -ENOSPC. */
 int mote_config_add_net(struct mote_config *cfg, const char *tap, const uint8_t mac[6]);
+/* Add a virtio-net interface on user-mode networking (libslirp, no root
+ * needed); mac may be NULL. hostfwd: NULL, or a NULL-terminated list of
+ * forwards in --net's syntax ("tcp:127.0.0.1:8080-:80"); a bad one gives
+ * -EINVAL and adds nothing. */
+int mote_config_add_user_net(struct mote_config *cfg, const uint8_t mac[6],
+			     const char *const *hostfwd);
 /* The guest job: a NULL-terminated argv appended to the kernel command
  * line after "--" (the guest's init receives it); NULL for none. */
 int mote_config_set_job(struct mote_config *cfg, const char *const *argv);
