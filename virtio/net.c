@@ -42,9 +42,10 @@ static void on_tx_ready(void *opaque);
 
 int net_init(struct net *n, const struct net_backend *be, const uint8_t mac[6])
 {
+	memset(n, 0, sizeof(*n));
+	n->kick_fd = -1;                 /* net_release() is safe after a failure */
 	if (!mac || !backend_valid(be))
 		return -EINVAL;
-	memset(n, 0, sizeof(*n));
 	n->kick_fd = efd_new();
 	if (n->kick_fd < 0)
 		return n->kick_fd;

@@ -31,6 +31,13 @@
  *   both; a reset is not needed to recover from them.
  * - A malformed ring: the queue breaks and the device needs a reset.
  *
+ * Receive room: a frame is received only once the popped buffers hold
+ * what the largest frame the guest accepts may need (NET_RX_MIN_ROOM, or
+ * NET_VNET_HDR_LEN + NET_MAX_FRAME with a segmentation offload), or the
+ * guest cannot post more. A bigger frame than that room (a jumbo frame
+ * for a guest without offloads) is dropped by the backend (-EMSGSIZE) and
+ * counted, unless the guest happened to post more room.
+ *
  * Backpressure: when the guest has no (or too little) receive room, the
  * device turns the backend's input off; the guest's next queue-0 notify
  * turns it on again. When the backend refuses a frame (-EAGAIN), the

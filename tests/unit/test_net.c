@@ -420,6 +420,8 @@ START_TEST(bad_backend_refused)
 	struct net_backend_ops no_offl = fake_ops;
 
 	ck_assert_int_eq(net_init(n, &nb, mac), -EINVAL);       /* hdr_len 7 */
+	ck_assert_int_eq(n->kick_fd, -1);
+	net_release(n);                                          /* safe after a failure */
 	nb.hdr_len = HDR;
 	ck_assert_int_eq(net_init(n, &nb, NULL), -EINVAL);
 	no_offl.set_offloads = NULL;
