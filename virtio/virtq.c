@@ -217,6 +217,8 @@ int virtq_pop(struct virtq *q, struct virtq_chain *c)
 	if (err)
 		return fail(q, err);
 	q->last_avail++;
+	if (q->outstanding < q->size)
+		q->outstanding++;
 	return 1;
 }
 
@@ -226,15 +228,45 @@ int virtq_push(struct virtq *q, uint16_t head, uint32_t written)
 		return -EIO;
 	if (head >= q->size)
 		return -EINVAL;
+	/* A full ring pending: the next element would land on one the driver
+	 * has not seen yet. Only a driver re-publishing heads gets here. */
+	if ((uint16_t)(q->used_idx - q->published_used) >= q->size)
+		virtq_publish(q);
 	struct virtq_used_elem *e = &q->used->ring[q->used_idx & (q->size - 1)];
 	__atomic_store_n(&e->id, htole32(head), __ATOMIC_RELAXED);
 	__atomic_store_n(&e->len, htole32(written), __ATOMIC_RELAXED);
-	/* Release: the element, and whatever the device wrote into the
-	 * buffers, must be visible before the index that publishes them;
-	 * pairs with the driver's read barrier after it reads used->idx. */
-	__atomic_thread_fence(__ATOMIC_RELEASE);
+	/* No barrier here: the element stays invisible until virtq_publish()
+	 * moves used->idx past it, and the barrier there covers the batch. */
 	q->used_idx++;
+	if (q->outstanding)
+		q->outstanding--;
+	return 0;
+}
+
+void virtq_publish(struct virtq *q)
+{
+	if (!q->ready || q->published_used == q->used_idx)
+		return;
+	/* Release: the elements, and whatever the device wrote into their
+	 * buffers, must be visible before the index that publishes them;
+	 * pairs with the driver's read barrier after it reads used->idx.
+	 * One barrier and one store for the whole batch. */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
 	store16(&q->used->idx, q->used_idx);
+	q->published_used = q->used_idx;
+}
+
+int virtq_unpop(struct virtq *q, uint16_t n)
+{
+	if (q->broken || !q->ready)
+		return -EIO;
+	if (n > q->outstanding)
+		return -EINVAL;
+	/* avail_shadow stays: the entries are still there, so the next pop
+	 * takes them without re-reading avail->idx. The ring entries and the
+	 * descriptors are read and checked again, as for any pop. */
+	q->last_avail = (uint16_t)(q->last_avail - n);
+	q->outstanding = (uint16_t)(q->outstanding - n);
 	return 0;
 }
 
@@ -248,8 +280,9 @@ bool virtq_should_notify(struct virtq *q)
 {
 	if (!q->ready)
 		return false;
+	virtq_publish(q);
 	/* Both start at 0 on enable, so old is exact from the first call. */
-	uint16_t old = q->signalled_used, new_idx = q->used_idx;
+	uint16_t old = q->signalled_used, new_idx = q->published_used;
 
 	q->signalled_used = new_idx;
 	/* Full barrier: our used->idx store must be visible before we read

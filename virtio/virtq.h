@@ -9,6 +9,15 @@
  * virtq_push() then fail until the queue is reset, and the device reports
  * DEVICE_NEEDS_RESET.
  *
+ * Completions are batched: virtq_push() only writes a used element; the
+ * driver sees a batch when virtq_publish() stores used->idx once, behind
+ * one release barrier. virtq_should_notify() publishes first, so a device
+ * that ends every batch of pushes with it (through the transport's
+ * signal_used) needs no explicit publish. Rule for devices: every path
+ * that pushes ends in virtq_publish() or virtq_should_notify() before it
+ * returns to the event loop, or the guest waits for completions it will
+ * never see.
+ *
  * Not thread-safe: one thread at a time (the transport's lock).
  */
 #ifndef MOTE_VIRTIO_VIRTQ_H
@@ -96,8 +105,10 @@ struct virtq {
 	struct virtq_used *used;
 	uint16_t last_avail;       /* next avail entry to pop */
 	uint16_t avail_shadow;     /* last avail->idx read (and checked) */
-	uint16_t used_idx;         /* host copy of used->idx: the guest's is never read */
-	uint16_t signalled_used;   /* used_idx at the last virtq_should_notify() */
+	uint16_t used_idx;         /* next used entry to write: pushed, maybe unpublished */
+	uint16_t published_used;   /* last value stored to used->idx (never read back) */
+	uint16_t signalled_used;   /* published_used at the last virtq_should_notify() */
+	uint16_t outstanding;      /* popped, neither pushed nor unpopped (for unpop) */
 };
 
 /* Put q in its reset state (not ready), over guest memory mem. */
@@ -125,15 +136,34 @@ int virtq_enable(struct virtq *q, uint16_t size, uint64_t desc, uint64_t avail,
 int virtq_pop(struct virtq *q, struct virtq_chain *c)
 	__attribute__((warn_unused_result));
 
-/* Hand chain head back with written bytes. 0, or -EIO if q is broken or
- * not ready, -EINVAL if head is out of range. */
+/* Hand chain head back with written bytes: writes the used element only;
+ * the driver sees it after virtq_publish() (or virtq_should_notify()).
+ * Publishes by itself when a whole ring's worth is pending, so a pending
+ * element is never overwritten. 0, or -EIO if q is broken or not ready,
+ * -EINVAL if head is out of range. */
 int virtq_push(struct virtq *q, uint16_t head, uint32_t written);
 
+/* Make every pushed element visible: one release barrier, one used->idx
+ * store; nothing when none is pending. Works on a broken queue too
+ * (completions pushed before it broke are real). */
+void virtq_publish(struct virtq *q);
+
 /*
- * After one or more pushes: does the driver want a used-buffer interrupt?
- * Honours used_event (EVENT_IDX, 16-bit wrap-around) or else
- * VIRTQ_AVAIL_F_NO_INTERRUPT. Only pushes since the previous call count:
- * false when there were none.
+ * Give back the n chains popped last, unused: the next virtq_pop()s return
+ * them again (re-read and re-checked: the guest may have changed them). Only
+ * for chains popped and not pushed since the queue was enabled, and the n
+ * most recent pops must be exactly those not pushed: a device that pushes
+ * some of a batch and unpops the rest pushes the oldest. 0, -EIO if q is
+ * broken or not ready, -EINVAL if n is more than the popped chains not yet
+ * pushed or unpopped (nothing changes then).
+ */
+int virtq_unpop(struct virtq *q, uint16_t n);
+
+/*
+ * After one or more pushes: publish them, then does the driver want a
+ * used-buffer interrupt? Honours used_event (EVENT_IDX, 16-bit
+ * wrap-around) or else VIRTQ_AVAIL_F_NO_INTERRUPT. Only pushes since the
+ * previous call count: false when there were none.
  */
 bool virtq_should_notify(struct virtq *q);
 

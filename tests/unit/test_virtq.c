@@ -66,6 +66,8 @@ START_TEST(pop_direct_chain)
 	uint32_t id, len;
 	ck_assert(!vdrv_get_used(&f->drv, &id, &len));
 	ck_assert_int_eq(virtq_push(&f->q, head, 513), 0);
+	ck_assert(!vdrv_get_used(&f->drv, &id, &len));   /* not published yet */
+	virtq_publish(&f->q);
 	ck_assert(vdrv_get_used(&f->drv, &id, &len));
 	ck_assert_uint_eq(id, head);
 	ck_assert_uint_eq(len, 513);
@@ -433,6 +435,7 @@ static void cycle(struct fx *f, unsigned n)
 		vdrv_add(&f->drv, b, 1);
 		ck_assert_int_eq(virtq_pop(&f->q, &f->c), 1);
 		ck_assert_int_eq(virtq_push(&f->q, f->c.head, 0), 0);
+		virtq_publish(&f->q);
 		ck_assert(vdrv_get_used(&f->drv, &id, &len));
 	}
 }
@@ -541,6 +544,145 @@ START_TEST(chain_is_a_copy)
 }
 END_TEST
 
+/* Pushes stay invisible until the batch is published, then all appear
+ * with one used->idx store. */
+START_TEST(publish_batches)
+{
+	struct fx *f = fx_new(0);
+	struct vdrv_buf b[] = { { BUF, 16, true } };
+	uint32_t id, len;
+
+	for (unsigned i = 0; i < 3; i++)
+		vdrv_add(&f->drv, b, 1);
+	for (unsigned i = 0; i < 3; i++) {
+		ck_assert_int_eq(virtq_pop(&f->q, &f->c), 1);
+		ck_assert_int_eq(virtq_push(&f->q, f->c.head, 10 + i), 0);
+		ck_assert_uint_eq(vdrv_used_idx(&f->drv), 0);
+	}
+	virtq_publish(&f->q);
+	ck_assert_uint_eq(vdrv_used_idx(&f->drv), 3);
+	for (unsigned i = 0; i < 3; i++) {
+		ck_assert(vdrv_get_used(&f->drv, &id, &len));
+		ck_assert_uint_eq(len, 10 + i);
+	}
+	/* Nothing pending: no store at all (a scribble by the guest stays). */
+	uint16_t junk = 0x4242;
+	ck_assert_int_eq(gmem_write(&f->mem, f->drv.used + 2, &junk, 2), 0);
+	virtq_publish(&f->q);
+	ck_assert_uint_eq(vdrv_used_idx(&f->drv), 0x4242);
+	fx_free(f);
+}
+END_TEST
+
+/* virtq_should_notify() publishes first, and counts the whole batch. */
+START_TEST(should_notify_publishes)
+{
+	struct fx *f = fx_new(F_EVT);
+	struct vdrv_buf b[] = { { BUF, 16, true } };
+
+	vdrv_set_used_event(&f->drv, 1);         /* wants entry 1 */
+	for (unsigned i = 0; i < 3; i++) {
+		vdrv_add(&f->drv, b, 1);
+		ck_assert_int_eq(virtq_pop(&f->q, &f->c), 1);
+		ck_assert_int_eq(virtq_push(&f->q, f->c.head, 0), 0);
+	}
+	ck_assert_uint_eq(vdrv_used_idx(&f->drv), 0);
+	ck_assert(virtq_should_notify(&f->q));  /* 0 -> 3 crossed 1 */
+	ck_assert_uint_eq(vdrv_used_idx(&f->drv), 3);
+	ck_assert(!virtq_should_notify(&f->q));
+	fx_free(f);
+}
+END_TEST
+
+/* A batch longer than the ring publishes itself rather than overwrite an
+ * element the driver has not seen (a driver re-publishing one head). */
+START_TEST(push_full_ring_publishes)
+{
+	struct fx *f = fx_new(0);
+	struct vdrv_buf b[] = { { BUF, 16, true } };
+	uint16_t head = vdrv_chain(&f->drv, b, 1);
+
+	for (unsigned i = 0; i < QSZ; i++)
+		ck_assert_int_eq(virtq_push(&f->q, head, i), 0);
+	ck_assert_uint_eq(vdrv_used_idx(&f->drv), 0);
+	ck_assert_int_eq(virtq_push(&f->q, head, QSZ), 0);
+	ck_assert_uint_eq(vdrv_used_idx(&f->drv), QSZ);
+	virtq_publish(&f->q);
+	ck_assert_uint_eq(vdrv_used_idx(&f->drv), QSZ + 1);
+	fx_free(f);
+}
+END_TEST
+
+START_TEST(unpop_returns_chains)
+{
+	struct fx *f = fx_new(0);
+	struct vdrv_buf b1[] = { { BUF, 16, true } }, b2[] = { { BUF + 64, 32, true } };
+
+	uint16_t h1 = vdrv_add(&f->drv, b1, 1), h2 = vdrv_add(&f->drv, b2, 1);
+	ck_assert_int_eq(virtq_unpop(&f->q, 1), -EINVAL);     /* nothing popped */
+	ck_assert_int_eq(virtq_pop(&f->q, &f->c), 1);
+	ck_assert_int_eq(virtq_pop(&f->q, &f->c), 1);
+	ck_assert_int_eq(virtq_pop(&f->q, &f->c), 0);
+	ck_assert_int_eq(virtq_unpop(&f->q, 3), -EINVAL);
+	ck_assert_int_eq(virtq_unpop(&f->q, 2), 0);
+	ck_assert_int_eq(virtq_pop(&f->q, &f->c), 1);
+	ck_assert_uint_eq(f->c.head, h1);
+	/* Push the oldest, give back the newest: the usual RX pattern. */
+	ck_assert_int_eq(virtq_pop(&f->q, &f->c), 1);
+	ck_assert_uint_eq(f->c.head, h2);
+	ck_assert_int_eq(virtq_push(&f->q, h1, 16), 0);
+	ck_assert_int_eq(virtq_unpop(&f->q, 2), -EINVAL);     /* h1 was pushed */
+	ck_assert_int_eq(virtq_unpop(&f->q, 1), 0);
+	ck_assert_int_eq(virtq_unpop(&f->q, 1), -EINVAL);
+	ck_assert_int_eq(virtq_pop(&f->q, &f->c), 1);
+	ck_assert_uint_eq(f->c.head, h2);
+	ck_assert_uint_eq(f->c.write_len, 32);
+	ck_assert_int_eq(virtq_pop(&f->q, &f->c), 0);
+	fx_free(f);
+}
+END_TEST
+
+/* An unpopped chain is checked again: a guest that breaks it meanwhile
+ * breaks the queue, and unpop on a broken or reset queue fails. */
+START_TEST(unpop_rechecks)
+{
+	struct fx *f = fx_new(0);
+	struct vdrv_buf b[] = { { BUF, 16, true } };
+
+	uint16_t h = vdrv_add(&f->drv, b, 1);
+	ck_assert_int_eq(virtq_pop(&f->q, &f->c), 1);
+	ck_assert_int_eq(virtq_unpop(&f->q, 1), 0);
+	vdrv_set_desc(&f->drv, h, 1ull << 40, 16, VIRTQ_DESC_F_WRITE, 0);
+	ck_assert_int_eq(virtq_pop(&f->q, &f->c), -EFAULT);
+	ck_assert_int_eq(virtq_unpop(&f->q, 1), -EIO);
+	virtq_reset(&f->q);
+	ck_assert_int_eq(virtq_unpop(&f->q, 0), -EIO);
+	fx_free(f);
+}
+END_TEST
+
+/* Across the 16-bit wrap of the avail index. */
+START_TEST(unpop_wraps)
+{
+	struct fx *f = fx_new(0);
+	struct vdrv_buf b[] = { { BUF, 16, true } };
+
+	cycle(f, 65535);
+	vdrv_add(&f->drv, b, 1);
+	vdrv_add(&f->drv, b, 1);
+	ck_assert_int_eq(virtq_pop(&f->q, &f->c), 1);
+	ck_assert_int_eq(virtq_pop(&f->q, &f->c), 1);
+	ck_assert_uint_eq(f->q.last_avail, 1);
+	ck_assert_int_eq(virtq_unpop(&f->q, 2), 0);
+	ck_assert_uint_eq(f->q.last_avail, 65535);
+	ck_assert_int_eq(virtq_pop(&f->q, &f->c), 1);
+	ck_assert_int_eq(virtq_pop(&f->q, &f->c), 1);
+	ck_assert_int_eq(virtq_pop(&f->q, &f->c), 0);
+	ck_assert(!f->q.broken);
+	fx_free(f);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("virtq");
@@ -578,6 +720,12 @@ int main(void)
 	tcase_add_test(tc, avail_event_published);
 	tcase_add_test(tc, used_idx_wraps);
 	tcase_add_test(tc, chain_is_a_copy);
+	tcase_add_test(tc, publish_batches);
+	tcase_add_test(tc, should_notify_publishes);
+	tcase_add_test(tc, push_full_ring_publishes);
+	tcase_add_test(tc, unpop_returns_chains);
+	tcase_add_test(tc, unpop_rechecks);
+	tcase_add_test(tc, unpop_wraps);
 	suite_add_tcase(s, tc);
 
 	SRunner *sr = srunner_create(s);
