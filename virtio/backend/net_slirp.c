@@ -242,9 +242,10 @@ static void fill(struct net_slirp *s)
 	if (++s->gen == 0)
 		s->gen = 1;
 	s->npolls = 0;
-	/* Backpressure: the guest takes nothing and the queue is full, so
-	 * reading sockets could only produce drops. */
-	s->paused = !s->rx_on && queue_full(s);
+	/* Backpressure: with the queue full, reading sockets could only
+	 * produce drops. The guest taking frames (recv) lifts it. While rx is
+	 * off nothing is taken, so the sockets stay unread and nothing spins. */
+	s->paused = queue_full(s);
 	slirp_pollfds_fill(s->slirp, &timeout, add_poll, s);
 	drop_stale(s);
 	arm_timer(s, timeout);
@@ -294,6 +295,10 @@ static void dispatch(void *opaque, uint32_t events)
 		/* EAGAIN: the timer has not fired; sockets woke us. */
 	}
 	s->in_dispatch = true;
+	/* The queue filled (or emptied) since the last fill: stop (or resume)
+	 * watching input before reading anything. */
+	if (s->paused != queue_full(s))
+		fill(s);
 	collect(s);
 	slirp_pollfds_poll(s->slirp, 0, get_revents, s);
 	for (unsigned i = 0; i < s->npolls; i++)
@@ -515,12 +520,11 @@ static void ns_rx_enable(void *be, bool on)
 	if (s->rx_on == on)
 		return;
 	s->rx_on = on;
-	if (on && s->qlen)
+	/* On: announce waiting frames from the next dispatch. */
+	if (on && s->qlen) {
 		s->rx_notify = true;
-	/* On: announce waiting frames, resume input. Off with a full queue:
-	 * stop input. Both happen in the next dispatch. */
-	if ((on && (s->qlen || s->paused)) || (!on && queue_full(s)))
 		kick(s);
+	}
 }
 
 static int ns_attach(void *be, struct evloop *loop, const struct net_backend_host *host)

@@ -9,7 +9,9 @@
  * The stack runs on the VM's event loop, with no thread of its own: the
  * backend registers one inner epoll set (slirp's sockets) and one timerfd
  * (slirp's timers). Frames for the guest wait in a bounded queue; beyond
- * it they are dropped and counted (TCP retransmits).
+ * it they are dropped and counted (TCP retransmits). While the queue is
+ * full, slirp's sockets are not read: with the guest's input off, data
+ * waits in the host's socket buffers and the loop sleeps.
  */
 #ifndef MOTE_VIRTIO_NET_SLIRP_H
 #define MOTE_VIRTIO_NET_SLIRP_H
