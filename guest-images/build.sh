@@ -88,7 +88,11 @@ if [ ! -s "$DIR/vmlinuz" ] || [ ! -s "$DIR/initrd-$KEY.gz" ] || [ ! -s "$DIR/roo
 		"$HERE/mote-diskbench.c"
 	kernel_extract "$DIR/kernel.deb" "$BUILDTMP/pkg" "$KVER"
 	cp "$BUILDTMP/pkg/boot/vmlinuz-$KVER" "$DIR/vmlinuz.tmp" && mv "$DIR/vmlinuz.tmp" "$DIR/vmlinuz"
-	rm -f "$DIR"/initrd-*.gz "$DIR"/rootfs-*.ext4
+	# Other worktrees and branches share this cache with their own
+	# versions of the images: keep those for a week (make guest rebuilds
+	# any that went) instead of deleting them under a parallel run.
+	find "$DIR" -maxdepth 1 \( -name 'initrd-*.gz' -o -name 'rootfs-*.ext4' \) \
+		-mtime +7 -delete
 	build_initrd
 	build_rootfs
 	rm -rf "$BUILDTMP"
