@@ -1,7 +1,11 @@
 /*
  * The TAP backend: frames go to and come from a Linux TAP interface with
  * IFF_VNET_HDR, so virtio-net's header and its offloads (checksum, TSO)
- * pass through untouched. hdr_len is NET_VNET_HDR_LEN.
+ * pass through untouched. hdr_len is NET_VNET_HDR_LEN; features are CSUM,
+ * GUEST_CSUM, HOST_TSO4/6 and GUEST_TSO4/6. UFO is not offered: Linux
+ * stopped producing UFO in 4.14, so it gains nothing (set_offloads still
+ * maps GUEST_UFO to TUN_F_UFO, which Linux accepts). The kernel hands the
+ * guest only what set_offloads allowed (TUNSETOFFLOAD), none before.
  *
  * recv copes with any iovec: when the caller's room is smaller than the
  * largest possible frame, the frame is read into the backend's own buffer
