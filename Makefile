@@ -18,7 +18,7 @@ BUILD   ?= build
 SANFLAGS :=
 endif
 
-PKGS    := liburing jansson
+PKGS    := liburing jansson slirp
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
            -D_GNU_SOURCE -I. $(SANFLAGS) -MD -MP \
@@ -44,6 +44,7 @@ include vmm/module.mk
 include boot/module.mk
 include devices/module.mk
 include virtio/module.mk
+include virtio/backend/module.mk
 include tests/unit/module.mk
 
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)

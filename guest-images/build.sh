@@ -5,7 +5,8 @@
 #                unmodified bzImage from the package
 #   initrd.gz    busybox-static initramfs: /init (guest-images/init),
 #                /bin/mote-exit, /bin/mote-diskbench (`make bench`'s disk
-#                test), virtio-mmio/blk/net modules
+#                test), virtio-mmio/blk/net modules (virtio_net with its
+#                failover and net_failover dependencies)
 #   rootfs.ext4  64 MiB ext4 (mkfs.ext4 -d, no root needed): the same
 #                busybox tree with guest-images/init as /sbin/init
 #
@@ -42,6 +43,11 @@ stage_tree() {
 	echo 'root:x:0:0:root:/root:/bin/sh' >"$d/etc/passwd"
 	echo 'root:x:0:' >"$d/etc/group"
 	echo 'export PS1="mote:\w# "' >"$d/etc/profile"
+	# Network (init's net_up): busybox udhcpc's default script, and
+	# /etc/resolv.conf on /run's tmpfs so a read-only root can take DNS.
+	install -D -m 0755 "$HERE/udhcpc.script" "$d/usr/share/udhcpc/default.script"
+	ln -sfn ../run/resolv.conf "$d/etc/resolv.conf"
+	printf '127.0.0.1\tlocalhost\n::1\tlocalhost\n' >"$d/etc/hosts"
 }
 
 build_initrd() {
@@ -70,8 +76,8 @@ flock 9
 KVER=$(kernel_fetch linux-image-cloud-amd64 "$CACHE")
 DIR=$CACHE/$KVER
 KEY=$(echo "$GUEST_MODULES $ROOTFS_MIB" |
-	cat "$HERE/init" "$HERE/mote-exit.c" "$HERE/mote-diskbench.c" "$HERE/build.sh" \
-		"$TOP/tools/sandbox-lib.sh" - |
+	cat "$HERE/init" "$HERE/udhcpc.script" "$HERE/mote-exit.c" "$HERE/mote-diskbench.c" \
+		"$HERE/build.sh" "$TOP/tools/sandbox-lib.sh" - |
 	content_hash)
 if [ ! -s "$DIR/vmlinuz" ] || [ ! -s "$DIR/initrd-$KEY.gz" ] || [ ! -s "$DIR/rootfs-$KEY.ext4" ]; then
 	echo "guest: building images for $KVER" >&2
@@ -82,7 +88,11 @@ if [ ! -s "$DIR/vmlinuz" ] || [ ! -s "$DIR/initrd-$KEY.gz" ] || [ ! -s "$DIR/roo
 		"$HERE/mote-diskbench.c"
 	kernel_extract "$DIR/kernel.deb" "$BUILDTMP/pkg" "$KVER"
 	cp "$BUILDTMP/pkg/boot/vmlinuz-$KVER" "$DIR/vmlinuz.tmp" && mv "$DIR/vmlinuz.tmp" "$DIR/vmlinuz"
-	rm -f "$DIR"/initrd-*.gz "$DIR"/rootfs-*.ext4
+	# Other worktrees and branches share this cache with their own
+	# versions of the images: keep those for a week (make guest rebuilds
+	# any that went) instead of deleting them under a parallel run.
+	find "$DIR" -maxdepth 1 \( -name 'initrd-*.gz' -o -name 'rootfs-*.ext4' \) \
+		-mtime +7 -delete
 	build_initrd
 	build_rootfs
 	rm -rf "$BUILDTMP"
