@@ -1,2 +1,2 @@
-LIB_SRCS += virtio/virtq.c virtio/mmio.c virtio/blk.c virtio/net.c \
-            virtio/backend/blk_file.c virtio/backend/blk_cow.c virtio/backend/cow_overlay.c
+# The virtqueue, the virtio-mmio transport and the virtio devices.
+LIB_SRCS += virtio/virtq.c virtio/mmio.c virtio/blk.c virtio/net.c

@@ -10,10 +10,13 @@
 #include "virtio/backend/blk_cow.h"
 #include "virtio/backend/blk_file.h"
 #include "virtio/backend/cow_overlay.h"
+#include "virtio/backend/net_mac.h"
+#include "virtio/backend/net_slirp.h"
+#include "virtio/backend/net_tap.h"
 #include "virtio/blk.h"
 #include "virtio/mmio.h"
+#include "virtio/net.h"
 #include "vmm/base/irq.h"
-#include "vmm/base/log.h"
 #include "vmm/config/config.h"
 #include "vmm/core/kvm.h"
 #include "vmm/core/vm.h"
@@ -205,12 +208,105 @@ int devices_create_drives(struct vm *vm, struct vm_devices *d, char *err, size_t
 
 /* ---- virtio-net ---- */
 
+struct net_dev {
+	struct net net;
+	struct net_backend be;
+};
+
+static void release_net(void *dev)
+{
+	struct net_dev *n = dev;
+
+	net_release(&n->net);
+	n->be.ops->close(n->be.be);
+	free(n);
+}
+
+static int open_slirp(struct net_backend *be, const struct net_config *nc,
+		      char *err, size_t errlen)
+{
+	struct net_slirp_fwd fwds[NET_SLIRP_MAX_FWDS];
+	struct net_slirp_config sc = { .fwds = fwds, .nfwds = (unsigned)nc->nfwds };
+
+	if (nc->nfwds > NET_SLIRP_MAX_FWDS) {
+		snprintf(err, errlen, "at most %d host forwards", NET_SLIRP_MAX_FWDS);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < nc->nfwds; i++)
+		fwds[i] = (struct net_slirp_fwd){
+			.proto = nc->fwds[i].udp ? NET_SLIRP_UDP : NET_SLIRP_TCP,
+			.host_addr = { nc->fwds[i].host_addr },
+			.host_port = nc->fwds[i].host_port,
+			.guest_port = nc->fwds[i].guest_port,
+		};
+	return net_slirp_open(be, &sc, err, errlen);
+}
+
+static int open_net_backend(struct net_backend *be, const struct net_config *nc,
+			    char *err, size_t errlen)
+{
+	char why[512];
+	int r;
+
+	if (nc->backend == NET_BACKEND_USER)
+		r = open_slirp(be, nc, why, sizeof(why));
+	else
+		r = net_tap_open(be, nc->tap, nc->create, why, sizeof(why));
+	if (r)
+		snprintf(err, errlen, "network interface %s: %s", nc->id, why);
+	return r;
+}
+
+/* The MAC given, or one derived from the interface: the same on every
+ * run of the same config, so the guest keeps its address. */
+static void pick_mac(const struct net_config *nc, uint8_t mac[6])
+{
+	char seed[128];
+
+	if (nc->has_mac) {
+		memcpy(mac, nc->mac, 6);
+		return;
+	}
+	snprintf(seed, sizeof(seed), "%s/%s", nc->id,
+		 nc->backend == NET_BACKEND_USER ? "user" : nc->tap);
+	net_mac_generate(mac, seed);
+}
+
+static int create_net(struct vm *vm, struct vm_devices *d, const struct net_config *nc,
+		      char *err, size_t errlen)
+{
+	struct net_dev *n = calloc(1, sizeof(*n));
+	uint8_t mac[6];
+
+	if (!n)
+		return -ENOMEM;
+	int r = open_net_backend(&n->be, nc, err, errlen);
+	if (r) {
+		free(n);
+		return r;
+	}
+	pick_mac(nc, mac);
+	r = net_init(&n->net, &n->be, mac);
+	if (r) {
+		n->be.ops->close(n->be.be);
+		free(n);
+	} else {
+		r = virtio_add(vm, d, nc->id, &net_virtio_ops, &n->net, release_net);
+	}
+	if (r)
+		snprintf(err, errlen, "network interface %s: setting up its virtio device: %s",
+			 nc->id, strerror(-r));
+	return r;
+}
+
 int devices_create_nets(struct vm *vm, struct vm_devices *d, char *err, size_t errlen)
 {
-	/* Accepted so that Firecracker configs run unchanged, but not silently. */
-	for (size_t i = 0; i < vm->cfg->nnets; i++)
-		log_err("warning: network interface %s (tap %s) is not attached: "
-			"mote has no network device yet", vm->cfg->nets[i].id,
-			vm->cfg->nets[i].tap);
+	const struct vm_config *cfg = vm->cfg;
+
+	for (size_t i = 0; i < cfg->nnets; i++) {
+		int r = create_net(vm, d, &cfg->nets[i], err, errlen);
+		if (r)
+			return r;
+	}
 	return 0;
 }
