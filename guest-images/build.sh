@@ -5,8 +5,10 @@
 #                unmodified bzImage from the package
 #   initrd.gz    busybox-static initramfs: /init (guest-images/init),
 #                /bin/mote-exit, /bin/mote-diskbench (`make bench`'s disk
-#                test), virtio-mmio/blk/net modules (virtio_net with its
+#                test), /bin/mote-netbench (the network tests and bench),
+#                virtio-mmio/blk/net modules (virtio_net with its
 #                failover and net_failover dependencies)
+#   mote-netbench  the same static network tool, for the host side
 #   rootfs.ext4  64 MiB ext4 (mkfs.ext4 -d, no root needed): the same
 #                busybox tree with guest-images/init as /sbin/init
 #
@@ -39,6 +41,7 @@ stage_tree() {
 	mkdir -p "$d"/{proc,sys,dev,tmp,run,root,mnt,etc,newroot}
 	install -m 0755 "$BUILDTMP/mote-exit" "$d/bin/mote-exit"
 	install -m 0755 "$BUILDTMP/mote-diskbench" "$d/bin/mote-diskbench"
+	install -m 0755 "$BUILDTMP/mote-netbench" "$d/bin/mote-netbench"
 	echo mote >"$d/etc/hostname"
 	echo 'root:x:0:0:root:/root:/bin/sh' >"$d/etc/passwd"
 	echo 'root:x:0:' >"$d/etc/group"
@@ -77,24 +80,30 @@ KVER=$(kernel_fetch linux-image-cloud-amd64 "$CACHE")
 DIR=$CACHE/$KVER
 KEY=$(echo "$GUEST_MODULES $ROOTFS_MIB" |
 	cat "$HERE/init" "$HERE/udhcpc.script" "$HERE/mote-exit.c" "$HERE/mote-diskbench.c" \
+		"$HERE/mote-netbench.c" \
 		"$HERE/build.sh" "$TOP/tools/sandbox-lib.sh" - |
 	content_hash)
-if [ ! -s "$DIR/vmlinuz" ] || [ ! -s "$DIR/initrd-$KEY.gz" ] || [ ! -s "$DIR/rootfs-$KEY.ext4" ]; then
+if [ ! -s "$DIR/vmlinuz" ] || [ ! -s "$DIR/initrd-$KEY.gz" ] || [ ! -s "$DIR/rootfs-$KEY.ext4" ] ||
+	[ ! -s "$DIR/netbench-$KEY" ]; then
 	echo "guest: building images for $KVER" >&2
 	BUILDTMP=$(mktemp -d "$DIR/x.XXXXXX")
 	trap 'rm -rf "$BUILDTMP"' EXIT
 	gcc -static -Os -s -Wall -Wextra -Werror -o "$BUILDTMP/mote-exit" "$HERE/mote-exit.c"
 	gcc -static -O2 -s -Wall -Wextra -Werror -o "$BUILDTMP/mote-diskbench" \
 		"$HERE/mote-diskbench.c"
+	gcc -static -O2 -s -Wall -Wextra -Werror -o "$BUILDTMP/mote-netbench" \
+		"$HERE/mote-netbench.c"
 	kernel_extract "$DIR/kernel.deb" "$BUILDTMP/pkg" "$KVER"
 	cp "$BUILDTMP/pkg/boot/vmlinuz-$KVER" "$DIR/vmlinuz.tmp" && mv "$DIR/vmlinuz.tmp" "$DIR/vmlinuz"
 	# Other worktrees and branches share this cache with their own
 	# versions of the images: keep those for a week (make guest rebuilds
 	# any that went) instead of deleting them under a parallel run.
-	find "$DIR" -maxdepth 1 \( -name 'initrd-*.gz' -o -name 'rootfs-*.ext4' \) \
+	find "$DIR" -maxdepth 1 \( -name 'initrd-*.gz' -o -name 'rootfs-*.ext4' -o -name 'netbench-*' \) \
 		-mtime +7 -delete
 	build_initrd
 	build_rootfs
+	# The same static tool on the host side of the network tests.
+	install -m 0755 "$BUILDTMP/mote-netbench" "$DIR/netbench-$KEY"
 	rm -rf "$BUILDTMP"
 	trap - EXIT
 fi
@@ -104,6 +113,7 @@ mkdir -p "$OUT"
 ln -sfn "$DIR/vmlinuz" "$OUT/vmlinuz"
 ln -sfn "$DIR/initrd-$KEY.gz" "$OUT/initrd.gz"
 ln -sfn "$DIR/rootfs-$KEY.ext4" "$OUT/rootfs.ext4"
+ln -sfn "$DIR/netbench-$KEY" "$OUT/mote-netbench"
 echo "$KVER" >"$OUT/kernel-version"
 echo "guest: kernel  $OUT/vmlinuz -> $DIR/vmlinuz"
 echo "guest: initrd  $OUT/initrd.gz"
