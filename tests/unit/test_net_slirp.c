@@ -262,7 +262,7 @@ START_TEST(forward_port_taken)
 {
 	struct net_backend a, b;
 	char err[ERRLEN] = "", want[ERRLEN];
-	struct net_slirp_fwd fwd = { .proto = NET_SLIRP_TCP, .host_port = free_port(SOCK_STREAM),
+	struct net_slirp_fwd fwd = { .proto = NET_SLIRP_TCP, .host_addr = { htonl(INADDR_LOOPBACK) }, .host_port = free_port(SOCK_STREAM),
 				     .guest_port = 80 };
 	struct net_slirp_config cfg = { .fwds = &fwd, .nfwds = 1 };
 
@@ -274,7 +274,7 @@ START_TEST(forward_port_taken)
 	b.ops->close(b.be);        /* safe after a failed open */
 
 	/* UDP: slirp's own sockets would share the port; refused too. */
-	struct net_slirp_fwd u = { .proto = NET_SLIRP_UDP, .host_port = free_port(SOCK_DGRAM),
+	struct net_slirp_fwd u = { .proto = NET_SLIRP_UDP, .host_addr = { htonl(INADDR_LOOPBACK) }, .host_port = free_port(SOCK_DGRAM),
 				   .guest_port = 53 };
 	cfg = (struct net_slirp_config){ .fwds = &u, .nfwds = 1 };
 	struct net_backend c;
@@ -300,7 +300,7 @@ END_TEST
 START_TEST(forward_reaches_guest)
 {
 	struct fixture f;
-	struct net_slirp_fwd fwd = { .proto = NET_SLIRP_TCP, .host_port = free_port(SOCK_STREAM),
+	struct net_slirp_fwd fwd = { .proto = NET_SLIRP_TCP, .host_addr = { htonl(INADDR_LOOPBACK) }, .host_port = free_port(SOCK_STREAM),
 				     .guest_port = 8080 };
 	uint8_t out[64], in[2048];
 
@@ -343,7 +343,7 @@ static double cpu_seconds(void)
 START_TEST(bounded_queue_and_backpressure)
 {
 	struct fixture f;
-	struct net_slirp_fwd fwd = { .proto = NET_SLIRP_UDP, .host_port = free_port(SOCK_DGRAM),
+	struct net_slirp_fwd fwd = { .proto = NET_SLIRP_UDP, .host_addr = { htonl(INADDR_LOOPBACK) }, .host_port = free_port(SOCK_DGRAM),
 				     .guest_port = 5000 };
 	uint8_t out[64], in[2048];
 	struct net_slirp_stats st;

@@ -657,8 +657,6 @@ static int add_forward(struct net_slirp *s, const struct net_slirp_fwd *f, char 
 	char name[96];
 	int e = 0;
 
-	if (!host.s_addr)
-		host.s_addr = htonl(LOOPBACK);
 	fwd_name(f, host, name, sizeof(name));
 	if (udp)
 		e = -probe_udp(host, f->host_port);

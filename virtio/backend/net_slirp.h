@@ -34,7 +34,7 @@ enum net_slirp_proto { NET_SLIRP_TCP, NET_SLIRP_UDP };
 /* A host port forwarded into the guest. */
 struct net_slirp_fwd {
 	enum net_slirp_proto proto;
-	struct in_addr host_addr;  /* INADDR_ANY (0) means 127.0.0.1 */
+	struct in_addr host_addr;  /* where to listen; INADDR_ANY: every address */
 	uint16_t host_port;        /* 1..65535 */
 	uint16_t guest_port;       /* 1..65535, on 10.0.2.15 */
 };
