@@ -1,11 +1,14 @@
 #!/bin/bash
 # tests/integration/bench_all.sh: everything `make bench` measures, in one
-# go (so one tools/sandbox boot): boot time and memory (bench.sh), then
-# disk throughput and IOPS (bench_disk.sh). Both run even if the first
-# fails; the status is non-zero if either did.
+# go (so one tools/sandbox boot): boot time and memory (bench.sh), disk
+# throughput and IOPS (bench_disk.sh), then network throughput and round
+# trips (bench_net.sh). Each runs even if one before it failed; the status
+# is non-zero if any did.
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 rc=0
 "$HERE/bench.sh" || rc=1
 echo
 "$HERE/bench_disk.sh" || rc=1
+echo
+"$HERE/bench_net.sh" || rc=1
 exit "$rc"

@@ -108,6 +108,23 @@ expect_nonzero_status() {
 	show_tail "$STDERR" 5
 }
 
+# console_value KEY [FILE]: VALUE of the last "KEY=VALUE" line of the
+# console (default $CONSOLE); empty if there is none. A kernel message
+# ("[   12.807082] ...") that the console appended to the line is cut off.
+console_value() {
+	tr -d '\r' <"${2:-$CONSOLE}" | sed -n "s/^$1=//p" | tail -n 1 |
+		sed 's/\[ *[0-9]*\.[0-9]*\].*$//'
+}
+
+# expect_value KEY WANT WHAT: the guest printed KEY=WANT.
+expect_value() {
+	local got
+	got=$(console_value "$1")
+	[ "$got" = "$2" ] && return 0
+	fail "$3: guest printed $1='$got', expected '$2'"
+	show_tail "$CONSOLE"
+}
+
 # expect_console REGEX: some console line matches (grep -E).
 expect_console() {
 	grep -Eq -- "$1" "$CONSOLE" && return 0

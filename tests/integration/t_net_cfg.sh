@@ -6,7 +6,6 @@
 # it gets its DHCP address.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ci_lib.sh"
-. "$(dirname "$0")/disk_lib.sh"
 . "$(dirname "$0")/net_lib.sh"
 trap 'net_cleanup; t_finish' EXIT
 need_netbench || exit 1

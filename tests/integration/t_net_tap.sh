@@ -8,7 +8,6 @@
 #     the VM ends.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ci_lib.sh"
-. "$(dirname "$0")/disk_lib.sh"
 . "$(dirname "$0")/net_lib.sh"
 trap 'net_cleanup; t_finish' EXIT
 need_netbench || exit 1

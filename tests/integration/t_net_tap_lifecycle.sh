@@ -9,7 +9,6 @@
 #     left as it was.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ci_lib.sh"
-. "$(dirname "$0")/disk_lib.sh"
 . "$(dirname "$0")/net_lib.sh"
 trap 'net_cleanup; t_finish' EXIT
 

@@ -3,7 +3,6 @@
 # host address, and the interfaces get the MACs they were given.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ci_lib.sh"
-. "$(dirname "$0")/disk_lib.sh"
 . "$(dirname "$0")/net_lib.sh"
 trap 'net_cleanup; t_finish' EXIT
 

@@ -7,7 +7,6 @@
 #  2. a host-to-guest forward (hostfwd) reaches a server in the guest.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ci_lib.sh"
-. "$(dirname "$0")/disk_lib.sh"
 . "$(dirname "$0")/net_lib.sh"
 trap 'net_cleanup; t_finish' EXIT
 need_netbench || exit 1

@@ -27,7 +27,6 @@
 #define HOST_ADDR     0x0a000202u
 #define DNS_ADDR      0x0a000203u
 #define GUEST_ADDR    0x0a00020fu
-#define LOOPBACK      0x7f000001u
 
 struct frame {
 	struct frame *next;
