@@ -30,7 +30,7 @@ J="$J && rm /tmp/out && mote-netbench recv 5002 >/tmp/in && echo in-sum=\$(sha25
 bg_start run --kernel "$KERNEL" --initrd "$INITRD" --mem 512 --net "tap=$TAP" \
 	--cmdline "$BASE_CMDLINE $(ip_arg $GUESTIP $HOST)" -- sh -c "$J"
 if wait_for_line "$CONSOLE.raw" 'netbench: listening' "$BG_PID" "$BG_TIMEOUT"; then
-	ping -c 3 -W 5 "$GUESTIP" >"$T_OUT/host-ping" 2>&1 || fail "the host cannot ping the guest"
+	busybox ping -c 3 -W 5 "$GUESTIP" >"$T_OUT/host-ping" 2>&1 || fail "the host cannot ping the guest"
 	"$NETBENCH" send "$GUESTIP" 5002 <"$T_OUT/to-guest" || fail "sending to the guest failed"
 else
 	fail "the guest never listened for the host's data"

@@ -11,13 +11,18 @@
 trap 'net_cleanup; t_finish' EXIT
 need_netbench || exit 1
 
-# Everything nobody needs to read or write.
+# Everything nobody needs, in a directory nobody can reach (the work tree
+# and the guest images may sit below directories only root may enter).
+NB=$(mktemp -d /tmp/mote-t-net-user.XXXXXX)
+chmod 755 "$NB"
+HOST_PIDS=
+trap 'net_cleanup; rm -rf "$NB"; t_finish' EXIT
+cp "$MOTE" "$KERNEL" "$INITRD" "$NB/"
 WWW=$T_OUT/www
 mkdir -p "$WWW"
 head -c $((4 * 1048576)) /dev/urandom >"$WWW/blob"
 WANT=$(sum "$WWW/blob")
-chmod -R a+rX "$T_OUT"
-chmod a+w "$T_OUT"
+chmod -R a+rX "$NB"
 busybox httpd -f -p 127.0.0.1:18080 -h "$WWW" &
 HOST_PIDS=$!
 
@@ -30,7 +35,7 @@ T_BOOTS=$((T_BOOTS + 1))
 CONSOLE=$T_OUT/console.$T_BOOTS
 STDERR=$T_OUT/stderr.$T_BOOTS
 setpriv --reuid=65534 --regid=65534 --groups="$KVM_GID" --inh-caps=-all \
-	"$MOTE" run --kernel "$KERNEL" --initrd "$INITRD" \
+	"$NB/mote" run --kernel "$NB/vmlinuz" --initrd "$NB/initrd.gz" \
 	--net user,hostfwd=tcp:127.0.0.1:18081-:80,hostfwd=tcp::18082-:81 -- sh -c "$J" \
 	</dev/null >"$CONSOLE.raw" 2>"$STDERR" &
 BG_PID=$!
