@@ -374,3 +374,13 @@ void mote_cli_help(FILE *f)
 {
 	cli_print_help(f, 0);
 }
+
+unsigned mote_config_cpus(const struct mote_config *cfg)
+{
+	return cfg->c.cpus;
+}
+
+uint64_t mote_config_mem_mib(const struct mote_config *cfg)
+{
+	return cfg->c.mem_mib;
+}

@@ -142,6 +142,11 @@ int mote_config_set_result_file(struct mote_config *cfg, const char *path);
 /* Debug messages on stderr (non-zero) or not (0, the default). */
 int mote_config_set_debug(struct mote_config *cfg, int on);
 
+/* What the config asks for: vCPUs and guest RAM in MiB (the defaults when
+ * it does not say), for a caller that places VMs (mote serve). */
+unsigned mote_config_cpus(const struct mote_config *cfg);
+uint64_t mote_config_mem_mib(const struct mote_config *cfg);
+
 /* Check the whole config as mote_vm_create() will: files exist and open,
  * numbers in range, ids unique... Opens no KVM device. 0 or -EINVAL (or
  * -ENOMEM) with one line in err. */
