@@ -26,7 +26,16 @@ chmod -R a+rX "$NB"
 busybox httpd -f -p 127.0.0.1:18080 -h "$WWW" &
 HOST_PIDS=$!
 
+# nobody reaches /dev/kvm through its group, as users of Debian's kvm
+# group do. The sandbox has no udev to set that up, so the test does (the
+# sandbox's /dev goes away with it); elsewhere the group must allow it.
+KVM_MODE=$(stat -c %a /dev/kvm)
+if [ "${MOTE_IN_SANDBOX:-0}" = 1 ] && (( (0$KVM_MODE & 060) != 060 )); then
+	chgrp 65533 /dev/kvm && chmod g+rw /dev/kvm || fail "cannot open /dev/kvm to a group"
+fi
 KVM_GID=$(stat -c %g /dev/kvm)
+(( (0$(stat -c %a /dev/kvm) & 060) == 060 )) ||
+	fail "/dev/kvm ($(stat -c '%U:%G %a' /dev/kvm)) gives its group no access: nobody cannot use it"
 J="echo addr=\$(ip -4 -o addr show eth0 | awk '{print \$4}')"
 J="$J; wget -q -O /tmp/blob http://10.0.2.2:18080/blob && echo got-sum=\$(sha256sum </tmp/blob | cut -c1-64)"
 J="$J; mkdir -p /www && echo hello-from-guest >/www/index.html && httpd -p 80 -h /www && echo serving"
