@@ -246,12 +246,15 @@ static void write_status(struct virtio_mmio *t, uint32_t v)
 	}
 	/* Drivers only ever add bits; NEEDS_RESET is the device's to set. */
 	uint32_t add = v & 0xff & ~t->status & ~VIRTIO_STATUS_NEEDS_RESET;
-	uint32_t now = t->status | add;
 
 	/* Refusing FEATURES_OK is how a device rejects a feature set. */
 	if ((add & VIRTIO_STATUS_FEATURES_OK) && !features_acceptable(t))
 		add &= ~VIRTIO_STATUS_FEATURES_OK;
-	if ((add & VIRTIO_STATUS_DRIVER_OK) && !(now & VIRTIO_STATUS_FEATURES_OK)) {
+	/* Only features accepted, in this write or before, may go live: one
+	 * write of FEATURES_OK|DRIVER_OK with refused features must not
+	 * activate the device (virtio 1.1 section 3.1.1). */
+	if ((add & VIRTIO_STATUS_DRIVER_OK) &&
+	    !((t->status | add) & VIRTIO_STATUS_FEATURES_OK)) {
 		add &= ~VIRTIO_STATUS_DRIVER_OK;
 		virtio_mmio_needs_reset(t);
 	}

@@ -327,6 +327,25 @@ START_TEST(driver_ok_without_features_ok)
 }
 END_TEST
 
+/* One status write with FEATURES_OK and DRIVER_OK, over features the
+ * device refuses (no VERSION_1): FEATURES_OK is refused, so the device
+ * must not go live either. */
+START_TEST(driver_ok_with_refused_features_in_one_write)
+{
+	struct fx *x = fx_new();
+
+	wr(x, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	wr(x, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)VIRTIO_BIT(3));
+	wr(x, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+				  VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+	ck_assert_int_eq(x->dev.activations, 0);
+	uint32_t s = rd(x, VIRTIO_MMIO_STATUS);
+	ck_assert_uint_eq(s & (VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK), 0);
+	ck_assert_uint_eq(s & VIRTIO_STATUS_NEEDS_RESET, VIRTIO_STATUS_NEEDS_RESET);
+	fx_free(x);
+}
+END_TEST
+
 START_TEST(activate_failure_needs_reset)
 {
 	struct fx *x = fx_new();
@@ -543,6 +562,7 @@ int main(void)
 	tcase_add_test(tc, features_ok_refuses_unoffered);
 	tcase_add_test(tc, driver_ok_activates);
 	tcase_add_test(tc, driver_ok_without_features_ok);
+	tcase_add_test(tc, driver_ok_with_refused_features_in_one_write);
 	tcase_add_test(tc, activate_failure_needs_reset);
 	tcase_add_test(tc, queue_setup_checks);
 	tcase_add_test(tc, notify_and_interrupt);
