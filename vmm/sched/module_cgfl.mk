@@ -1,0 +1,1 @@
+LIB_SRCS += vmm/sched/flavor.c
