@@ -1,0 +1,2 @@
+LIB_SRCS += vmm/sched/cgroup.c
+LIB_SRCS += vmm/sched/flavor.c
