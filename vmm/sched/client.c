@@ -110,15 +110,14 @@ static int wait_job(const struct cli *c, uint64_t id)
 	ret = request(c, "GET", path, NULL, &r);
 	if (ret)
 		return ret;
-	if (!ok(&r))
-		return refused(c, &r);
+	if (!ok(&r))   /* 503: it stopped with the job still queued */
+		return r.code == 503 ? (refused(c, &r), EXIT_UNREACHABLE) : refused(c, &r);
 	job = json_loads(r.body, 0, NULL);
 	http_resp_free(&r);
 	ret = job_exit_status(job);
 	if (json_is_string(json_object_get(job, "reason")) &&
 	    strcmp(json_string_value(json_object_get(job, "state")), "exited") != 0)
-		fprintf(stderr, "mote: job %llu %s: %s\n", (unsigned long long)id,
-			json_string_value(json_object_get(job, "state")),
+		fprintf(stderr, "mote: job %llu: %s\n", (unsigned long long)id,
 			json_string_value(json_object_get(job, "reason")));
 	json_decref(job);
 	return ret;
@@ -141,6 +140,10 @@ static char *submit_body(const struct cli *c, const char *file, const char *flav
 	json_t *cfg = json_load_file(file, JSON_REJECT_DUPLICATES, &jerr), *args, *req;
 	char cwd[4096], *text;
 
+	if (!cfg && jerr.line < 1) {
+		fprintf(stderr, "mote submit: %s\n", jerr.text);   /* names the file */
+		return NULL;
+	}
 	if (!cfg) {
 		fprintf(stderr, "mote submit: %s:%d:%d: %s\n", file, jerr.line, jerr.column,
 			jerr.text);
