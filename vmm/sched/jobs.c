@@ -71,14 +71,18 @@ static void child_affinity(const uint16_t *cpus, unsigned n)
 	CPU_FREE(set);
 }
 
-/* The daemon's signal mask and SIGPIPE disposition are not the VM's. */
+/* The daemon's signal mask, its ignored SIGPIPE and any handler it
+ * inherited (a test harness's) are not the VM's. Dispositions go back to
+ * the default before the mask opens: a SIGTERM that arrives before exec
+ * must end this child, not run the daemon's handler in it. */
 static void child_signals(void)
 {
 	sigset_t none;
 
+	for (int sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);     /* fails harmlessly for KILL, STOP */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
 }
 
 static void child_exec(const struct job_spawn *j, pid_t parent)
