@@ -11,6 +11,7 @@
  * GET /jobs/ID/wait is a long poll: the connection is suspended until the
  * job ends and resumed from the core's on_end hook.
  */
+#include "vmm/sched/sched.h"
 #include "vmm/sched/serve.h"
 
 #include <errno.h>
@@ -600,7 +601,7 @@ int server_main(int argc, char **argv)
 		if (ret)
 			fprintf(stderr, "%s\n", err);
 		else
-			fprintf(stdout, "usage: mote serve [OPTIONS] (see mote --help)\n");
+			sched_help(stdout);
 		free(sv);
 		return ret;
 	}
