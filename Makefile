@@ -22,7 +22,7 @@ PKGS    := liburing jansson slirp
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
            -D_GNU_SOURCE -I. $(SANFLAGS) -MD -MP \
-           $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+           $(shell pkg-config --cflags $(PKGS) libmicrohttpd sqlite3 2>/dev/null)
 LDFLAGS += $(SANFLAGS)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
@@ -48,8 +48,21 @@ include virtio/module.mk
 include virtio/backend/module.mk
 include tests/unit/module.mk
 
-LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
-MAIN_OBJS := $(MAIN_SRCS:%.c=$(BUILD)/%.o)
+# The scheduler (mote serve and its client verbs, vmm/sched/) is part of the
+# mote command only: it needs libmicrohttpd and SQLite, which libmote and
+# its embedders must not pull in. Its module files append to SCHED_SRCS;
+# anything under vmm/sched/ put in LIB_SRCS is moved over, so libmote stays
+# free of it whichever way a module file says it.
+SCHED_SRCS :=
+include $(sort $(wildcard vmm/sched/module*.mk))
+SCHED_SRCS := $(sort $(SCHED_SRCS) $(filter vmm/sched/%,$(LIB_SRCS)))
+LIB_SRCS   := $(filter-out vmm/sched/%,$(LIB_SRCS))
+SCHED_PKGS := libmicrohttpd sqlite3
+SCHED_LIBS := $(shell pkg-config --libs $(SCHED_PKGS) 2>/dev/null)
+
+LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+MAIN_OBJS  := $(MAIN_SRCS:%.c=$(BUILD)/%.o)
+SCHED_OBJS := $(SCHED_SRCS:%.c=$(BUILD)/%.o)
 UNIT_BINS := $(UNIT_TESTS:%.c=$(BUILD)/%)
 
 .PHONY: all deps check unit-check integration-check demo bench clean guest sandbox-check \
@@ -98,10 +111,17 @@ $(BUILD)/libmote.so: $(LIB_SHARED)
 	$(Q)ln -sf $(LIB_SONAME) $@
 
 # The mote command is a client of the public API only; linked statically so
-# that build/mote runs from anywhere without the shared library.
-$(BUILD)/mote: $(MAIN_OBJS) $(BUILD)/libmote.a
+# that build/mote runs from anywhere without the shared library. The
+# scheduler's objects and libraries are linked here and nowhere in libmote.
+$(BUILD)/mote: $(MAIN_OBJS) $(SCHED_OBJS) $(BUILD)/libmote.a
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(SCHED_LIBS) $(LDLIBS)
+
+# The scheduler for the unit tests (an archive: a test pulls in only what
+# it uses).
+$(BUILD)/libmote-sched.a: $(SCHED_OBJS)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 PREFIX     ?= /usr/local
 LIBDIR     ?= $(PREFIX)/lib
@@ -145,9 +165,9 @@ $(BUILD)/%.o: %.c
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CFLAGS) -DMOTE_VERSION='"$(VERSION)"' -c -o $@ $<
 
-$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libmote-internal.a
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libmote-sched.a $(BUILD)/libmote-internal.a
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(SCHED_LIBS) $(LDLIBS)
 
 unit-check: $(UNIT_BINS)
 	$(Q)./tools/run-unit-tests.sh $(UNIT_BINS)

@@ -1,9 +1,11 @@
 /*
  * The mote command, a thin client of libmote (vmm/api/mote.h): parse the
  * command line, run the VM with the console on stdin and stdout, turn
- * SIGINT, SIGTERM and SIGHUP into a stop, exit with the VM's status.
+ * SIGINT, SIGTERM and SIGHUP into a stop, exit with the VM's status. The
+ * scheduler's verbs (serve, submit, ps, ...) go to vmm/sched.
  */
 #include "vmm/api/mote.h"
+#include "vmm/sched/sched.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -98,18 +100,23 @@ int main(int argc, char **argv)
 	struct mote_config *cfg;
 	enum mote_command cmd;
 	char err[512] = "";
-	int status = mote_cli_parse(argc, argv, &cmd, &cfg, err, sizeof(err));
+	int status;
 
-	if (status)
+	if (argc > 1 && sched_is_verb(argv[1]))
+		return sched_main(argc, argv);
+	status = mote_cli_parse(argc, argv, &cmd, &cfg, err, sizeof(err));
+	if (status) {
 		fprintf(stderr, "%s\n", err);
-	else if (cmd == MOTE_COMMAND_HELP)
+	} else if (cmd == MOTE_COMMAND_HELP) {
 		mote_cli_help(stdout);
-	else if (cmd == MOTE_COMMAND_VERSION)
+		sched_help(stdout);
+	} else if (cmd == MOTE_COMMAND_VERSION) {
 		printf("mote %s\n", mote_version());
-	else if (cmd == MOTE_COMMAND_VALIDATE)
+	} else if (cmd == MOTE_COMMAND_VALIDATE) {
 		printf("%s: ok\n", argv[2]);
-	else
+	} else {
 		status = run(cfg);
+	}
 	mote_config_free(cfg);
 	return status;
 }
