@@ -47,13 +47,14 @@ vm_config() {
 	write_config "$1" 1 128 "${2:-console=ttyS0 reboot=k panic=-1 pci=off quiet}"
 }
 
-# job_state ID: its state from mote ps --all --json.
+# job_state ID: its state, from mote ps --all.
 job_state() {
-	"$MOTE" ps --all --json | python3 -c '
-import json, sys
-for j in json.load(sys.stdin):
-    if str(j["id"]) == sys.argv[1]:
-        print(j["state"])' "$1"
+	"$MOTE" ps --all | awk -v id="$1" '$1 == id { print $2 }'
+}
+
+# count_state STATE: how many jobs are in STATE.
+count_state() {
+	"$MOTE" ps --all | awk -v s="$1" '$2 == s { n++ } END { print n + 0 }'
 }
 
 # wait_state ID STATE SECS: until the job is in STATE; 1 if it never was.
