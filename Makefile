@@ -41,6 +41,7 @@ LIB_SRCS   :=
 MAIN_SRCS  :=
 UNIT_TESTS :=
 include vmm/module.mk
+include vmm/sched/module.mk
 include boot/module.mk
 include devices/module.mk
 include virtio/module.mk
