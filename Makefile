@@ -41,7 +41,6 @@ LIB_SRCS   :=
 MAIN_SRCS  :=
 UNIT_TESTS :=
 include vmm/module.mk
-include vmm/sched/module_cgfl.mk
 include boot/module.mk
 include devices/module.mk
 include virtio/module.mk
