@@ -86,8 +86,10 @@ static void end_job(struct sched *s, struct active *a, enum job_state st, int st
 	else
 		place_release(s->pe, id);
 	if (a->cg_leaf) {
+		char why[256];
 		leaf_name(leaf, sizeof(leaf), id);
-		cg_remove(s->cg, leaf);
+		if (cg_remove(s->cg, leaf, why, sizeof(why)))
+			fprintf(stderr, "mote serve: job %llu: %s\n", (unsigned long long)id, why);
 	}
 	s->failures += st == JOB_FAILED;
 	s->kills += st == JOB_KILLED;

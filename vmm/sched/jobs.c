@@ -100,7 +100,7 @@ static void child_exec(const struct job_spawn *j, pid_t parent)
 	/* Its own process group: a ^C on the daemon's terminal reaches the
 	 * daemon, which stops the VMs in order, not every VM at once. */
 	setpgid(0, 0);
-	if (j->cg && (ret = cg_attach(j->cg, j->cg_leaf, getpid())) < 0)
+	if (j->cg && (ret = cg_attach(j->cg, j->cg_leaf, getpid(), NULL, 0)) < 0)
 		child_fail("cgroup leaf", -ret);
 	child_affinity(j->cpus, j->ncpus);
 	if (jobs_path(cfg, sizeof(cfg), j->dir, JOB_CONFIG) ||
