@@ -60,6 +60,8 @@ st=0; setpriv --reuid=65534 --regid=65534 --clear-groups "$MOTE" ps --socket "$S
 
 # 5.
 "$MOTE" ps >/dev/null
-curl -s --unix-socket "$SOCK" http://mote/metrics >"$T_OUT/metrics" 2>/dev/null ||
-	busybox wget -q -O "$T_OUT/metrics" http://x/metrics 2>/dev/null
-grep -q '^mote_vcpu_capacity ' "$T_OUT/metrics" || note "(metrics not checked: no curl here)"
+curl -sf --unix-socket "$SOCK" http://mote/metrics >"$T_OUT/metrics" ||
+	fail "curl --unix-socket could not GET /metrics"
+for m in mote_vcpu_capacity mote_memory_capacity_bytes 'mote_jobs{state="queued"}'; do
+	grep -qF "$m " "$T_OUT/metrics" || fail "/metrics has no $m"
+done
