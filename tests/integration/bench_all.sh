@@ -11,4 +11,6 @@ echo
 "$HERE/bench_disk.sh" || rc=1
 echo
 "$HERE/bench_net.sh" || rc=1
+echo
+"$HERE/bench_sched.sh" || rc=1
 exit "$rc"

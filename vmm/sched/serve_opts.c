@@ -144,8 +144,15 @@ static int fill_cpus(struct serve_cfg *c, const struct given *g, char *err, size
 		return 1;
 	}
 	snprintf(val, sizeof(val), "%ld", g->cpus);
-	if (g->cpus && (unsigned long)g->cpus > have)
-		return bad(err, errlen, "--cpus", val, "more than the CPUs this process may use");
+	/* A declared capacity beyond the CPUs at hand is the operator's
+	 * choice (a test host, a share of a bigger machine): placement's CPUs
+	 * then wrap around the real ones, so pinned VMs share them. */
+	if ((unsigned long)g->cpus > have) {
+		fprintf(stderr, "mote serve: --cpus %ld is more than the %u CPUs this process may "
+			"use; VMs given their own CPUs will share them\n", g->cpus, have);
+		for (unsigned i = have; i < (unsigned)g->cpus; i++)
+			c->core.cpu_map[i] = c->core.cpu_map[i % have];
+	}
 	c->core.host.cpus = g->cpus ? (unsigned)g->cpus : have;
 	/* Booting is CPU-bound: one VM booting per CPU. */
 	c->core.host.max_booting = g->max_booting ? (unsigned)g->max_booting : c->core.host.cpus;
