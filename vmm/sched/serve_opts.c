@@ -133,17 +133,15 @@ static int parse_one(int argc, char **argv, int *i, struct serve_cfg *c, struct 
 }
 
 /* CPUs: this process's affinity (all online CPUs unless restricted);
- * --cpus takes the first N of them. */
+ * --cpus takes the first N of them, or declares more. */
 static int fill_cpus(struct serve_cfg *c, const struct given *g, char *err, size_t errlen)
 {
 	unsigned have = affinity_cpus(c->core.cpu_map, PLACE_MAX_CPUS);
-	char val[32];
 
 	if (!have) {
 		snprintf(err, errlen, "mote serve: cannot read this process's CPU affinity");
 		return 1;
 	}
-	snprintf(val, sizeof(val), "%ld", g->cpus);
 	/* A declared capacity beyond the CPUs at hand is the operator's
 	 * choice (a test host, a share of a bigger machine): placement's CPUs
 	 * then wrap around the real ones, so pinned VMs share them. */
