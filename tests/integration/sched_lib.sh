@@ -3,8 +3,11 @@
 # daemon of the test's own, on a socket and state directory under T_OUT,
 # with a small declared capacity so that jobs queue.
 
-SOCK=$T_OUT/serve.sock
-STATE=$T_OUT/state
+# The socket and SQLite need a local file system: the work tree may be a
+# network share (tools/sandbox mounts it over 9p, which has no sockets).
+SCHED_DIR=$(mktemp -d /tmp/mote-sched.XXXXXX)
+SOCK=$SCHED_DIR/serve.sock
+STATE=$SCHED_DIR/state
 export MOTE_SOCKET=$SOCK
 SERVE_PID=
 
@@ -22,6 +25,13 @@ serve_start() {
 	fail "mote serve did not come up"
 	show_tail "$T_OUT/serve.log"
 	return 1
+}
+
+# sched_cleanup: stop the daemon; keep its state for the logs, drop the rest.
+sched_cleanup() {
+	serve_stop
+	[ -d "$STATE" ] && cp -r "$STATE" "$T_OUT/state" 2>/dev/null
+	rm -rf "$SCHED_DIR"
 }
 
 # serve_stop: SIGTERM, and wait for it to end (a failure if it does not).

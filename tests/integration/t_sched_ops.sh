@@ -11,7 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ci_lib.sh"
 . "$(dirname "$0")/sched_lib.sh"
-trap 'serve_stop; t_finish' EXIT
+trap 'sched_cleanup; t_finish' EXIT
 
 serve_start --cpus 2 --mem 768M --reserve-mem 512M || exit 1
 CFG=$T_OUT/vm.json
@@ -52,7 +52,7 @@ st=0; "$MOTE" wait "$D" || st=$?
 [ "$st" = 5 ] || fail "job $D after the SIGKILLed one: status $st, expected 5"
 
 # 4.
-chmod 755 "$T_OUT"
+chmod 755 "$SCHED_DIR"
 st=0; setpriv --reuid=65534 --regid=65534 --clear-groups "$MOTE" ps --socket "$SOCK" \
 	>"$T_OUT/nobody.out" 2>&1 || st=$?
 [ "$st" = 1 ] || fail "another user's mote ps: status $st, expected 1 ($(cat "$T_OUT/nobody.out"))"

@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ci_lib.sh"
 . "$(dirname "$0")/sched_lib.sh"
-trap 'serve_stop; t_finish' EXIT
+trap 'sched_cleanup; t_finish' EXIT
 
 serve_start --cpus 2 --mem 1G || exit 1
 CFG=$T_OUT/vm.json

@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ci_lib.sh"
 . "$(dirname "$0")/sched_lib.sh"
-trap 'serve_stop; t_finish' EXIT
+trap 'sched_cleanup; t_finish' EXIT
 
 CFG=$T_OUT/vm.json
 vm_config "$CFG"
