@@ -21,7 +21,7 @@ vm_config "$CFG"
 out=$("$MOTE" submit "$CFG" --flavor large -- true 2>&1) && fail "a large VM was accepted"
 st=$?
 [ "$st" = 2 ] || fail "refused submission: status $st, expected 2"
-echo "$out" | grep -qi 'mem\|memory' || fail "the refusal does not say why: $out"
+echo "$out" | grep -q 'needs 8224 MiB' || fail "the refusal does not say why: $out"
 [ "$(echo "$out" | grep -c .)" = 1 ] || fail "the refusal is not one line: $out"
 
 # 2. A running job that waits for ever, and one queued behind it.
