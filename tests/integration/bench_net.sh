@@ -90,15 +90,17 @@ start() {
 # one VARIANT RUN: prints "g2h h2g rr" (or fail).
 one() {
 	local v=$1 i=$2 log=$OUT/$1.$2.log g2h h2g rr addr p1=5001 p3=5003
-	"$NB" sink 5002 >"$OUT/sink.$v.$i" 2>&1 &
+	# Every host-side step is bounded: a VM that fails must not hang the
+	# bench.
+	timeout 150 "$NB" sink 5002 >"$OUT/sink.$v.$i" 2>&1 &
 	local sink=$!
 	start "$v" "$log"
 	if [ "${v#*user}" != "$v" ]; then addr=127.0.0.1; p1=18001; p3=18003; else addr=$GUEST_IP; fi
 	wait "$sink"
 	g2h=$(grep -o 'sink-mibps=[0-9.]*' "$OUT/sink.$v.$i" | cut -d= -f2)
-	"$NB" source "$addr" "$p1" "$MIB" >/dev/null 2>&1
+	timeout 150 "$NB" source "$addr" "$p1" "$MIB" >/dev/null 2>&1
 	sleep 0.5
-	rr=$("$NB" rr "$addr" "$p3" "$RR" 2>/dev/null | grep -o 'rr-tps=[0-9]*' | cut -d= -f2)
+	rr=$(timeout $((RR + 30)) "$NB" rr "$addr" "$p3" "$RR" 2>/dev/null | grep -o 'rr-tps=[0-9]*' | cut -d= -f2)
 	wait "$VM_PID"
 	h2g=$(tr -d '\r' <"$log" | grep -o 'sink-mibps=[0-9.]*' | cut -d= -f2)
 	echo "${g2h:-fail} ${h2g:-fail} ${rr:-fail}"
