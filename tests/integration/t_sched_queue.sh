@@ -28,8 +28,10 @@ note "submitted: ${IDS[*]}"
 max_active=0
 saw_queued=0
 for _ in $(seq 60); do
-	q=$(count_state queued)
-	a=$(( $(count_state booting) + $(count_state running) ))
+	# One snapshot: a job moving from booting to running between two
+	# calls would count twice.
+	read -r q a < <("$MOTE" ps --all | awk '$2 == "queued" { q++ }
+		$2 == "booting" || $2 == "running" { a++ } END { print q + 0, a + 0 }')
 	[ "$q" -gt 0 ] && saw_queued=1
 	[ "$a" -gt "$max_active" ] && max_active=$a
 	[ "$q" -eq 0 ] && break
