@@ -32,6 +32,11 @@ for _ in $(seq 60); do
 	# calls would count twice.
 	read -r q a < <("$MOTE" ps --all | awk '$2 == "queued" { q++ }
 		$2 == "booting" || $2 == "running" { a++ } END { print q + 0, a + 0 }')
+	# The daemon's own accounting stays within capacity too.
+	curl -sf --unix-socket "$SOCK" http://mote/metrics >"$T_OUT/metrics" &&
+		awk '$1 == "mote_memory_capacity_bytes" { c = $2 } $1 == "mote_memory_committed_bytes" { m = $2 }
+		     END { exit !(m <= c) }' "$T_OUT/metrics" ||
+		fail "memory committed beyond capacity: $(grep memory "$T_OUT/metrics" | grep -v '^#')"
 	[ "$q" -gt 0 ] && saw_queued=1
 	[ "$a" -gt "$max_active" ] && max_active=$a
 	[ "$q" -eq 0 ] && break
