@@ -173,7 +173,7 @@ int main(int argc, char **argv)
 	return 0;
 }
 C
-if ! cc -std=gnu11 -Wall -Wextra -Werror -I"$TOP/vmm" -o "$PROG" "$PROG.c" \
+if ! cc -std=gnu11 -Wall -Wextra -Werror -I"$TOP/vmm/api" -o "$PROG" "$PROG.c" \
 	-L"$LIBDIR" -lmote -Wl,-rpath,"$LIBDIR" >"$T_OUT/cc.log" 2>&1; then
 	fail "the test program does not build against libmote"
 	show_tail "$T_OUT/cc.log"
