@@ -162,6 +162,47 @@ START_TEST(config_from_code)
 }
 END_TEST
 
+/* Network interfaces from code: user-mode with forwards, a TAP, the
+ * 16-device limit, and what the getters report. */
+START_TEST(nets_from_code)
+{
+	struct mote_config *cfg = mote_config_new();
+	const char *good[] = { "tcp:127.0.0.1:18080-:80", "udp::5353-:53", NULL };
+	const char *bad[] = { "tcp:127.0.0.1:18081-:81", "tcp:1.2.3:80-:22", NULL };
+	char err[256] = "";
+
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert_uint_eq(mote_config_cpus(cfg), 1);
+	ck_assert_uint_eq(mote_config_mem_mib(cfg), 256);
+	ck_assert_int_eq(mote_config_set_kernel(cfg, "vmlinuz"), 0);
+	ck_assert_int_eq(mote_config_add_user_net(cfg, NULL, good), 0);
+	/* A bad forward adds nothing, not even the good one before it. */
+	ck_assert_int_eq(mote_config_add_user_net(cfg, NULL, bad), -EINVAL);
+	const char *again[] = { "tcp:127.0.0.1:18081-:81", NULL };
+	ck_assert_int_eq(mote_config_add_user_net(cfg, NULL, again), 0);
+	ck_assert_int_eq(mote_config_validate(cfg, err, sizeof(err)), 0);
+	/* The good forwards were recorded: the same host port twice is
+	 * refused. */
+	struct mote_config *dup = mote_config_new();
+	const char *clash[] = { "tcp:127.0.0.1:18080-:81", NULL };
+	ck_assert_int_eq(mote_config_set_kernel(dup, "vmlinuz"), 0);
+	ck_assert_int_eq(mote_config_add_user_net(dup, NULL, good), 0);
+	ck_assert_int_eq(mote_config_add_user_net(dup, NULL, clash), 0);
+	ck_assert_int_eq(mote_config_validate(dup, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, "18080") != NULL, "err: %s", err);
+	mote_config_free(dup);
+	for (int i = 2; i < 16; i++)
+		ck_assert_int_eq(mote_config_add_net(cfg, "tap0", NULL), 0);
+	ck_assert_int_eq(mote_config_add_net(cfg, "tap0", NULL), -ENOSPC);
+	ck_assert_int_eq(mote_config_add_user_net(cfg, NULL, NULL), -ENOSPC);
+	ck_assert_int_eq(mote_config_add_drive(cfg, "disk.img", 0), -ENOSPC);
+	/* Fourteen interfaces on one TAP: the validator names the clash. */
+	ck_assert_int_eq(mote_config_validate(cfg, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, "tap0") != NULL, "err: %s", err);
+	mote_config_free(cfg);
+}
+END_TEST
+
 START_TEST(job_is_copied)
 {
 	struct mote_config *cfg = kernel_config();
@@ -451,6 +492,7 @@ int main(void)
 	tcase_add_test(tc, json_text_ok_then_validated);
 	tcase_add_test(tc, json_file);
 	tcase_add_test(tc, config_from_code);
+	tcase_add_test(tc, nets_from_code);
 	tcase_add_test(tc, job_is_copied);
 	tcase_add_test(tc, cli_parse);
 	tcase_add_test(tc, strerror_and_names);
