@@ -237,6 +237,24 @@ int mote_config_add_drive(struct mote_config *cfg, const char *path, unsigned fl
 	return 0;
 }
 
+/* One interface (tap NULL: user-mode) with its MAC, as a flag would add
+ * it. 0, -ENOSPC or -ENOMEM. */
+static int add_net(struct mote_config *cfg, const char *tap, const uint8_t mac[6],
+		   struct net_config **out)
+{
+	struct net_config *n = config_add_net(&cfg->c, NULL, tap);
+
+	if (!n)
+		return errno == ENOSPC ? -ENOSPC : -ENOMEM;
+	n->from = CONFIG_FROM_CLI;
+	if (mac) {
+		memcpy(n->mac, mac, 6);
+		n->has_mac = true;
+	}
+	*out = n;
+	return 0;
+}
+
 int mote_config_add_net(struct mote_config *cfg, const char *tap, const uint8_t mac[6])
 {
 	int r = check_settable(cfg);
@@ -246,15 +264,7 @@ int mote_config_add_net(struct mote_config *cfg, const char *tap, const uint8_t 
 		return r;
 	if (!tap)
 		return -EINVAL;
-	n = config_add_net(&cfg->c, NULL, tap);
-	if (!n)
-		return errno == ENOSPC ? -ENOSPC : -ENOMEM;
-	n->from = CONFIG_FROM_CLI;
-	if (mac) {
-		memcpy(n->mac, mac, 6);
-		n->has_mac = true;
-	}
-	return 0;
+	return add_net(cfg, tap, mac, &n);
 }
 
 int mote_config_add_user_net(struct mote_config *cfg, const uint8_t mac[6],
@@ -270,14 +280,10 @@ int mote_config_add_user_net(struct mote_config *cfg, const uint8_t mac[6],
 	for (size_t i = 0; hostfwd && hostfwd[i]; i++)
 		if (config_parse_hostfwd(hostfwd[i], &fwd, why, sizeof(why)))
 			return -EINVAL;
-	struct net_config *n = config_add_net(&cfg->c, NULL, NULL);
-	if (!n)
-		return errno == ENOSPC ? -ENOSPC : -ENOMEM;
-	n->from = CONFIG_FROM_CLI;
-	if (mac) {
-		memcpy(n->mac, mac, 6);
-		n->has_mac = true;
-	}
+	struct net_config *n;
+	r = add_net(cfg, NULL, mac, &n);
+	if (r)
+		return r;
 	for (size_t i = 0; hostfwd && hostfwd[i]; i++) {
 		if (config_parse_hostfwd(hostfwd[i], &fwd, why, sizeof(why)) ||
 		    config_net_add_fwd(n, &fwd))
