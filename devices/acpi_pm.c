@@ -25,7 +25,7 @@ static void sleep_control(struct acpi_pm *pm, uint8_t val)
 		return;
 	if (((val & SLP_TYP_MASK) >> SLP_TYP_SHIFT) == ACPI_S5_SLP_TYP) {
 		/* Linux then polls WAK_STS until we stop its vCPUs. */
-		stop_hook_fire(&pm->stop, STOP_POWEROFF, 0);
+		stop_hook_fire(&pm->stop, STOP_POWEROFF, 0, NULL);
 		return;
 	}
 	/* Sleep states we do not model: wake at once so the guest's wait
@@ -53,7 +53,7 @@ static void bus_write_reg(void *opaque, uint64_t off, const uint8_t *data, unsig
 		__atomic_and_fetch(&pm->sleep_status, (uint8_t)~(data[0] & WAK_STS),
 				   __ATOMIC_RELAXED);
 	else if (off == OFF_RESET && data[0] == ACPI_RESET_VALUE)
-		stop_hook_fire(&pm->stop, STOP_REBOOT, 0);
+		stop_hook_fire(&pm->stop, STOP_REBOOT, 0, "guest rebooted (ACPI reset register)");
 }
 
 const struct bus_ops acpi_pm_bus_ops = {

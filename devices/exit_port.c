@@ -16,7 +16,7 @@ static void bus_write_port(void *opaque, uint64_t off, const uint8_t *data, unsi
 	struct exit_port *p = opaque;
 
 	/* Only the first byte counts, so the status is always 0..255. */
-	stop_hook_fire(&p->stop, STOP_GUEST_EXIT, data[0]);
+	stop_hook_fire(&p->stop, STOP_GUEST_EXIT, data[0], NULL);
 }
 
 /* No read handler: the bus has already zeroed the data. */

@@ -192,7 +192,7 @@ static void bus_write_port(void *opaque, uint64_t off, const uint8_t *in, unsign
 	}
 	pthread_mutex_unlock(&k->lock);
 	if (reset)
-		stop_hook_fire(&k->stop, STOP_REBOOT, 0);
+		stop_hook_fire(&k->stop, STOP_REBOOT, 0, "guest rebooted (keyboard controller reset)");
 }
 
 const struct bus_ops i8042_bus_ops = {

@@ -481,6 +481,37 @@ START_TEST(cmdline_rules)
 }
 END_TEST
 
+/* A job is init's arguments after "--", from the flags or the given line. */
+START_TEST(cmdline_has_job)
+{
+	static const struct { const char *line, *job; bool want; } cases[] = {
+		{ NULL, NULL, false },
+		{ "quiet", NULL, false },
+		{ "quiet --", NULL, false },
+		{ "quiet --   ", NULL, false },
+		{ "quiet -- make test", NULL, true },
+		{ "quiet --x", NULL, false },
+		{ NULL, "true", true },
+		{ "quiet --", "true", true },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct vm_config c;
+
+		config_init(&c);
+		if (cases[i].line)
+			c.cmdline = strdup(cases[i].line);
+		if (cases[i].job) {
+			c.job_argv = calloc(2, sizeof(char *));
+			c.job_argv[0] = strdup(cases[i].job);
+		}
+		ck_assert_msg(config_has_job(&c) == cases[i].want, "case %zu: '%s' + '%s'",
+			      i, cases[i].line, cases[i].job);
+		config_release(&c);
+	}
+}
+END_TEST
+
 /* acpi=off switches mote to command-line device descriptions; only the
  * kernel's part of the line counts, and only the whole parameter. */
 START_TEST(cmdline_has_param)
@@ -939,6 +970,7 @@ int main(void)
 	tcase_add_test(tc, json_file_errors);
 	tcase_add_loop_test(tc, cmdline_rules, 0, sizeof(cmdlines) / sizeof(*cmdlines));
 	tcase_add_test(tc, cmdline_has_param);
+	tcase_add_test(tc, cmdline_has_job);
 	tcase_add_test(tc, cmdline_too_long);
 	tcase_add_test(tc, drive_ids_generated);
 	tcase_add_test(tc, mac_parsing);

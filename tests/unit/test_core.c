@@ -2,6 +2,8 @@
 #include "vmm/base/bus.h"
 #include "vmm/base/evloop.h"
 #include "vmm/base/gmem.h"
+#include "vmm/config/config.h"
+#include "vmm/core/vm.h"
 
 #include <check.h>
 #include <errno.h>
@@ -191,6 +193,54 @@ START_TEST(evloop_stop_before_run)
 }
 END_TEST
 
+/* How a poweroff or reboot ends a VM with and without a job: a job that
+ * never reported its status never ends with 0. */
+static const struct stop_case {
+	bool job, panicked;
+	enum stop_reason why;
+	const char *msg;
+	int want;
+	const char *want_msg;
+} stop_cases[] = {
+	{ false, false, STOP_POWEROFF, NULL, 0, "guest powered off" },
+	{ false, false, STOP_REBOOT, NULL, 0, "guest rebooted" },
+	{ true, false, STOP_POWEROFF, NULL, 125,
+	  "guest powered off before its job reported a status" },
+	{ true, false, STOP_REBOOT, "guest reset by a triple fault", 125,
+	  "guest reset by a triple fault before its job reported a status" },
+	{ true, true, STOP_REBOOT, NULL, 125,
+	  "guest kernel panicked, then rebooted before its job reported a status" },
+	{ false, true, STOP_REBOOT, NULL, 0, "guest kernel panicked, then rebooted" },
+	{ true, false, STOP_GUEST_EXIT, NULL, 3, "" },
+	{ true, true, STOP_TIMEOUT, "timed out", 124, "timed out" },
+};
+
+START_TEST(stop_without_job_status)
+{
+	const struct stop_case *t = &stop_cases[_i];
+	struct vm_config c;
+	struct vm vm;
+
+	config_init(&c);
+	if (t->job)
+		c.cmdline = strdup("quiet -- make test");
+	memset(&vm, 0, sizeof(vm));
+	vm.cfg = &c;
+	vm.loop.wakefd = -1;
+	vm.panicked = t->panicked;
+	pthread_mutex_init(&vm.st.lock, NULL);
+	vm_request_stop(&vm, t->why, t->why == STOP_GUEST_EXIT ? 3 : t->why == STOP_TIMEOUT ? 124 : 0,
+			t->msg);
+	/* The first request wins. */
+	vm_request_stop(&vm, STOP_GUEST_EXIT, 7, "late");
+	ck_assert_int_eq(vm.st.reason, t->why);
+	ck_assert_int_eq(vm.st.status, t->want);
+	ck_assert_str_eq(vm.st.message, t->want_msg);
+	pthread_mutex_destroy(&vm.st.lock);
+	config_release(&c);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("core");
@@ -202,6 +252,8 @@ int main(void)
 	tcase_add_test(t, bus_many_sorted);
 	tcase_add_test(t, evloop_basic);
 	tcase_add_test(t, evloop_stop_before_run);
+	tcase_add_loop_test(t, stop_without_job_status, 0,
+			    sizeof(stop_cases) / sizeof(*stop_cases));
 	suite_add_tcase(s, t);
 	SRunner *r = srunner_create(s);
 	srunner_run_all(r, CK_NORMAL);

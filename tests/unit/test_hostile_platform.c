@@ -105,7 +105,7 @@ struct pf {
 	struct acpi_pm pm;
 };
 
-static void on_stop(void *opaque, enum stop_reason why, int status)
+static void on_stop(void *opaque, enum stop_reason why, int status, const char *msg)
 {
 	struct stop_log *s = opaque;
 

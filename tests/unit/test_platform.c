@@ -16,15 +16,17 @@ struct stop_log {
 	unsigned calls;
 	enum stop_reason why;
 	int status;
+	const char *msg;
 };
 
-static void record_stop(void *opaque, enum stop_reason why, int status)
+static void record_stop(void *opaque, enum stop_reason why, int status, const char *msg)
 {
 	struct stop_log *s = opaque;
 
 	s->calls++;
 	s->why = why;
 	s->status = status;
+	s->msg = msg;
 }
 
 static uint8_t rd(const struct bus_ops *ops, void *dev, unsigned off)
@@ -129,6 +131,7 @@ START_TEST(i8042_reset_pulse)
 	kbc_cmd(&k, 0xfe);                  /* Linux's reboot=k */
 	ck_assert_uint_eq(k.log.calls, 1);
 	ck_assert_int_eq(k.log.why, STOP_REBOOT);
+	ck_assert_str_eq(k.log.msg, "guest rebooted (keyboard controller reset)");
 	ck_assert_int_eq(k.log.status, 0);
 	i8042_release(&k.dev);
 }
@@ -149,6 +152,7 @@ START_TEST(i8042_output_port_reset)
 	kbc_data(&k, outp & ~0x01);
 	ck_assert_uint_eq(k.log.calls, 1);
 	ck_assert_int_eq(k.log.why, STOP_REBOOT);
+	ck_assert_str_eq(k.log.msg, "guest rebooted (keyboard controller reset)");
 	i8042_release(&k.dev);
 }
 END_TEST
@@ -252,6 +256,7 @@ START_TEST(acpi_s5_powers_off)
 	wr(&acpi_pm_bus_ops, &p.dev, 0, (ACPI_S5_SLP_TYP << 2) | SLP_EN);
 	ck_assert_uint_eq(p.log.calls, 1);
 	ck_assert_int_eq(p.log.why, STOP_POWEROFF);
+	ck_assert_ptr_null(p.log.msg);
 	ck_assert_int_eq(p.log.status, 0);
 }
 END_TEST
@@ -290,6 +295,7 @@ START_TEST(acpi_reset_register)
 	wr(&acpi_pm_bus_ops, &p.dev, 2, ACPI_RESET_VALUE);
 	ck_assert_uint_eq(p.log.calls, 1);
 	ck_assert_int_eq(p.log.why, STOP_REBOOT);
+	ck_assert_str_eq(p.log.msg, "guest rebooted (ACPI reset register)");
 	ck_assert_int_eq(p.log.status, 0);
 }
 END_TEST
@@ -306,6 +312,7 @@ START_TEST(acpi_pm_on_a_bus)
 				      &acpi_pm_bus_ops, &p.dev, "acpi-pm"), 0);
 	ck_assert(bus_write(&pio, PORT_ACPI_RESET, &v, 1));
 	ck_assert_int_eq(p.log.why, STOP_REBOOT);
+	ck_assert_str_eq(p.log.msg, "guest rebooted (ACPI reset register)");
 	bus_release(&pio);
 }
 END_TEST

@@ -39,6 +39,8 @@ _Static_assert((int)MOTE_REASON_NONE == STOP_NONE &&
 	       (int)MOTE_REASON_ERROR == STOP_ERROR &&
 	       (int)MOTE_REASON_STOPPED == STOP_REQUESTED,
 	       "enum mote_reason must match enum stop_reason");
+_Static_assert(MOTE_STATUS_NO_JOB_STATUS == VM_STATUS_NO_JOB_STATUS,
+	       "the public status for a job that never reported is the core's");
 
 enum vm_state { ST_NEW, ST_STARTING, ST_LIVE, ST_ENDING, ST_ENDED };
 

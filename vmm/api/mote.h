@@ -194,9 +194,15 @@ enum mote_reason {
 	MOTE_REASON_STOPPED,     /* "stopped": mote_vm_stop() */
 };
 
-/* The status each reason gives, when it is not the guest's. */
+/* The status each reason gives, when it is not the guest's. A poweroff or
+ * reboot (a kernel panic with panic=-1 and a triple fault included) gives
+ * 0 when the VM had no job, and MOTE_STATUS_NO_JOB_STATUS when it had one
+ * (mote_config_set_job, or "--" in the command line) that had not reported
+ * its status through the exit device: a job that never finished is never
+ * taken for one that passed. */
 #define MOTE_STATUS_POWEROFF  0
 #define MOTE_STATUS_REBOOT    0
+#define MOTE_STATUS_NO_JOB_STATUS 125
 #define MOTE_STATUS_TIMEOUT   124
 #define MOTE_STATUS_ERROR     1
 #define MOTE_STATUS_STOPPED   143   /* as if ended by SIGTERM */

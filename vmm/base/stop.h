@@ -17,16 +17,18 @@ enum stop_reason {
 const char *stop_reason_name(enum stop_reason r);
 
 /* What devices call to end the VM. The first request wins; later ones are
- * ignored. status is the exit status mote should return. */
+ * ignored. status is the exit status mote should return; msg (or NULL)
+ * says how, e.g. which of the ways to reset a PC the guest took. */
 struct stop_hook {
-	void (*request)(void *opaque, enum stop_reason why, int status);
+	void (*request)(void *opaque, enum stop_reason why, int status, const char *msg);
 	void *opaque;
 };
 
-static inline void stop_hook_fire(const struct stop_hook *h, enum stop_reason why, int status)
+static inline void stop_hook_fire(const struct stop_hook *h, enum stop_reason why, int status,
+				  const char *msg)
 {
 	if (h && h->request)
-		h->request(h->opaque, why, status);
+		h->request(h->opaque, why, status, msg);
 }
 
 #endif

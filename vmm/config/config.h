@@ -201,6 +201,11 @@ int config_validate(const struct vm_config *c, unsigned max_cpus,
  * and no root=, then " -- " and the job arguments. NULL on -ENOMEM; the
  * caller frees it.
  */
+/* Does the guest get a job: arguments for init after "--", from the
+ * flags, the API, or the given command line? A VM with a job must end
+ * with the job's status (through the exit device) to end with status 0. */
+bool config_has_job(const struct vm_config *c);
+
 char *config_kernel_cmdline(const struct vm_config *c)
 	__attribute__((warn_unused_result));
 /* The same with extra parameters (e.g. device fragments) inserted before

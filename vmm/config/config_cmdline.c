@@ -100,6 +100,19 @@ static void put_init_args(FILE *f, const struct vm_config *c, const char *init)
 		fprintf(f, strpbrk(*a, " \t") ? " \"%s\"" : " %s", *a);
 }
 
+bool config_has_job(const struct vm_config *c)
+{
+	const char *init = find_init_args(given_cmdline(c));
+	size_t len;
+
+	if (c->job_argv && c->job_argv[0])
+		return true;
+	if (!*init)
+		return false;
+	next_token(init + 2, &len);
+	return len > 0;
+}
+
 char *config_kernel_cmdline_with(const struct vm_config *c, const char *extra)
 {
 	const char *base = given_cmdline(c);

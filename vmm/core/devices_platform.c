@@ -25,10 +25,15 @@
  * process"); its arrival on the console is mote's "boot finished" mark. */
 #define INIT_MARK "as init process"
 #define INIT_MARK_LEN (sizeof(INIT_MARK) - 1)
+/* What Linux's panic() prints first, at KERN_EMERG, so even "quiet" shows
+ * it; a VM that then reboots (panic=-1) did not simply reboot. */
+#define PANIC_MARK "Kernel panic - not syncing"
+#define PANIC_MARK_LEN (sizeof(PANIC_MARK) - 1)
+#define TAIL_LEN (INIT_MARK_LEN > PANIC_MARK_LEN ? INIT_MARK_LEN : PANIC_MARK_LEN)
 
 struct platform {
 	struct vm *vm;
-	uint8_t tail[INIT_MARK_LEN];   /* the last console bytes, for INIT_MARK */
+	uint8_t tail[TAIL_LEN];   /* the last console bytes, for the marks */
 	struct irq_line com1_irq;
 	struct uart uart;
 	struct console console;
@@ -47,18 +52,27 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Sits between the uart and the console to timestamp INIT_MARK. Runs with
- * the uart's lock held, so bytes come one at a time and in order. */
+static bool tail_is(const struct platform *p, const char *mark, size_t len)
+{
+	return memcmp(p->tail + TAIL_LEN - len, mark, len) == 0;
+}
+
+/* Sits between the uart and the console to timestamp INIT_MARK and to
+ * notice PANIC_MARK. Runs with the uart's lock held, so bytes come one at
+ * a time and in order. */
 static void serial_tx(void *opaque, uint8_t byte)
 {
 	struct platform *p = opaque;
 	struct vm *vm = p->vm;
 
-	if (!__atomic_load_n(&vm->init_ns, __ATOMIC_RELAXED)) {
-		memmove(p->tail, p->tail + 1, INIT_MARK_LEN - 1);
-		p->tail[INIT_MARK_LEN - 1] = byte;
-		if (memcmp(p->tail, INIT_MARK, INIT_MARK_LEN) == 0)
+	if (!__atomic_load_n(&vm->panicked, __ATOMIC_RELAXED)) {
+		memmove(p->tail, p->tail + 1, TAIL_LEN - 1);
+		p->tail[TAIL_LEN - 1] = byte;
+		if (!__atomic_load_n(&vm->init_ns, __ATOMIC_RELAXED) &&
+		    tail_is(p, INIT_MARK, INIT_MARK_LEN))
 			__atomic_store_n(&vm->init_ns, now_ns(), __ATOMIC_RELAXED);
+		if (tail_is(p, PANIC_MARK, PANIC_MARK_LEN))
+			__atomic_store_n(&vm->panicked, true, __ATOMIC_RELAXED);
 	}
 	console_tx(&p->console, byte);
 }

@@ -271,9 +271,9 @@ static const struct {
 };
 #define NSTEPS (sizeof(vm_steps) / sizeof(vm_steps[0]))
 
-static void stop_hook_cb(void *opaque, enum stop_reason why, int status)
+static void stop_hook_cb(void *opaque, enum stop_reason why, int status, const char *msg)
 {
-	vm_request_stop(opaque, why, status, NULL);
+	vm_request_stop(opaque, why, status, msg);
 }
 
 int vm_create(struct vm *vm, const struct vm_config *cfg, const struct vm_io *io,
@@ -313,12 +313,32 @@ void vm_release(struct vm *vm)
 	pthread_mutex_destroy(&vm->st.lock);
 }
 
+/* A poweroff or reboot: how it is told, and whether it cost the job its
+ * status. A VM given a job ends well only through the exit device; one
+ * that powers off, reboots or panics first gives VM_STATUS_NO_JOB_STATUS,
+ * so a CI job that never ran to the end is never taken for a pass. */
+static int guest_end(struct vm *vm, enum stop_reason why, int status, const char *msg)
+{
+	bool job = config_has_job(vm->cfg);
+	const char *what = msg ? msg : why == STOP_POWEROFF ? "guest powered off"
+							    : "guest rebooted";
+
+	if (__atomic_load_n(&vm->panicked, __ATOMIC_RELAXED))
+		what = why == STOP_POWEROFF ? "guest kernel panicked, then powered off"
+					    : "guest kernel panicked, then rebooted";
+	snprintf(vm->st.message, sizeof(vm->st.message), "%s%s", what,
+		 job ? " before its job reported a status" : "");
+	return job ? VM_STATUS_NO_JOB_STATUS : status;
+}
+
 void vm_request_stop(struct vm *vm, enum stop_reason why, int status, const char *msg)
 {
 	pthread_mutex_lock(&vm->st.lock);
 	if (vm->st.reason == STOP_NONE) {
 		vm->st.status = status;
-		if (msg)
+		if (why == STOP_POWEROFF || why == STOP_REBOOT)
+			vm->st.status = guest_end(vm, why, status, msg);
+		else if (msg)
 			snprintf(vm->st.message, sizeof(vm->st.message), "%s", msg);
 		__atomic_store_n(&vm->st.reason, why, __ATOMIC_RELEASE);
 	}

@@ -28,6 +28,10 @@ struct vm_io {
 	void *sink_opaque;
 };
 
+/* mote's status when a VM given a job ends without the job's status:
+ * poweroff, reboot, panic or a triple fault before the exit device. */
+#define VM_STATUS_NO_JOB_STATUS 125
+
 struct vm_stop_state {
 	pthread_mutex_t lock;
 	enum stop_reason reason;  /* STOP_NONE while running */
@@ -55,6 +59,7 @@ struct vm {
 	uint64_t boot_ns;         /* CLOCK_MONOTONIC at vm_create */
 	uint64_t init_ns;         /* the guest kernel began starting init
 				   * (see devices.c); 0: not yet. Atomic. */
+	bool panicked;            /* the guest kernel printed a panic. Atomic. */
 	struct vm_io io;
 };
 
