@@ -181,3 +181,31 @@ bg_when_banner() {
 	show_tail "$STDERR" 5
 	return 1
 }
+
+# shell_boot LINE [MOTE RUN OPTIONS]: boot the default guest with no job,
+# type LINE into the shell init starts on the console once it is there,
+# and wait for mote; sets STATUS, CONSOLE and STDERR as bg_wait does. The
+# console's stdin is a FIFO (outside the work tree: 9p refuses FIFOs).
+shell_boot() {
+	local line=$1 fifo dir
+	shift
+	dir=$(mktemp -d "${TMPDIR:-/tmp}/mote-shell.XXXXXX")
+	fifo=$dir/stdin
+	mkfifo "$fifo"
+	exec 5<>"$fifo"
+	T_BOOTS=$((T_BOOTS + 1))
+	CONSOLE=$T_OUT/console.$T_BOOTS
+	STDERR=$T_OUT/stderr.$T_BOOTS
+	"$MOTE" run --kernel "$KERNEL" --initrd "$INITRD" "$@" \
+		<"$fifo" >"$CONSOLE.raw" 2>"$STDERR" &
+	BG_PID=$!
+	note "boot $T_BOOTS (background, pid $BG_PID, typing '$line'): mote run $*"
+	if wait_for_line "$CONSOLE.raw" 'no job given; starting a shell' "$BG_PID" "$BG_TIMEOUT"; then
+		printf '%s\n' "$line" >&5
+	else
+		fail "the guest's shell never started"
+	fi
+	bg_wait
+	exec 5>&-
+	rm -rf "$dir"
+}
