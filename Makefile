@@ -2,7 +2,7 @@
 # module (each directory's module.mk), dependencies through pkg-config.
 #   make            build/mote, libmote (.a, .so, mote.pc), build/embed-example
 #   make install    PREFIX=/usr/local (DESTDIR honoured): mote, libmote, mote.h
-#   make check      unit + integration tests (sandbox when /dev/kvm is unusable)
+#   make check      unit, host and integration tests (sandbox when /dev/kvm is unusable)
 #   make demo       boot the default guest on this terminal
 #   make bench      boot-time and overhead ratios against QEMU microvm
 #   make V=1        show the commands
