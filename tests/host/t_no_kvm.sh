@@ -53,6 +53,6 @@ no_kvm() {
 }
 
 no_kvm missing ':' '/dev/kvm: no such file'
-no_kvm empty-file ': >/dev/kvm' '/dev/kvm'
+no_kvm empty-file ': >/dev/kvm' '/dev/kvm: not a KVM device'
 # shellcheck disable=SC2016  # $1: see no_kvm
-no_kvm not-kvm ': >/dev/kvm && mount --bind "$1/null" /dev/kvm' '/dev/kvm'
+no_kvm not-kvm ': >/dev/kvm && mount --bind "$1/null" /dev/kvm' '/dev/kvm: not a KVM device'
