@@ -1,6 +1,7 @@
 # Targets that drive the sandbox, guest images and benchmarks.
 #
 #   make guest              default guest images into $(BUILD)/guest
+#   make host-check         tests/host: what needs no KVM, on this host
 #   make integration-check  tests/integration (directly or in tools/sandbox)
 #   make check              unit (+ ASan/UBSan in CI) + integration, one total
 #   make demo               boot the default guest on this terminal
@@ -58,6 +59,15 @@ INTEGRATION_ENV := env MOTE_BIN=$(BUILD)/mote MOTE_GUEST_DIR=$(GUEST_DIR) \
 integration-check: $(KVM_OK) guest
 	$(Q)$(call kvm_choose,$(INTEGRATION_ENV) tests/integration/run.sh,$(INTEGRATION_ENV) tests/integration/sandboxed.sh)
 
+# Tests that need no KVM (tests/host: exit statuses, no usable /dev/kvm,
+# libmote's exports and pkg-config file) run here, never in the sandbox.
+# Like integration-check, no prerequisite on the binaries.
+HOST_ENV := env MOTE_BIN=$(BUILD)/mote MOTE_GUEST_DIR=$(GUEST_DIR) \
+	MOTE_TEST_OUT=$(BUILD)/host MOTE_TEST_SUITE=host
+.PHONY: host-check
+host-check: guest
+	$(Q)$(HOST_ENV) tests/integration/run.sh $(sort $(wildcard tests/host/t_*.sh))
+
 # Everything, with one total line; keeps going after failures so the total
 # is complete, and fails at the end if anything failed.
 check:
@@ -69,9 +79,10 @@ check:
 		$(MAKE) --no-print-directory SAN=1 BUILD=$(SAN_BUILD) unit-check 2>&1 | \
 			sed 's/^unit:/unit-san:/' | tee $(BUILD)/check-san.log; \
 	fi; \
+	$(MAKE) --no-print-directory host-check 2>&1 | tee $(BUILD)/check-host.log; \
 	$(MAKE) --no-print-directory integration-check 2>&1 | tee $(BUILD)/check-integration.log; \
 	./tests/integration/total.sh $(BUILD)/check-layers.log $(BUILD)/check-unit.log \
-		$(BUILD)/check-san.log \
+		$(BUILD)/check-san.log $(BUILD)/check-host.log \
 		$(BUILD)/check-integration.log
 
 # The default guest from its ext4 root file system, ephemeral so the demo

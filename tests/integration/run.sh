@@ -5,10 +5,12 @@
 # Exits non-zero if any test failed or none ran. Each test's full output is
 # in build/integration/<test>.log (MOTE_TEST_OUT), its consoles beside it.
 # With MOTE_TEST_RESULTS=FILE, each result is also appended to FILE as it
-# comes ("PASS name" or "FAIL name"), for sandboxed.sh.
+# comes ("PASS name" or "FAIL name"), for sandboxed.sh. MOTE_TEST_SUITE
+# names the suite in the lines it prints (make host-check: "host").
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
+SUITE=${MOTE_TEST_SUITE:-integration}
 export MOTE_TEST_OUT=${MOTE_TEST_OUT:-$TOP/build/integration}
 TEST_TIMEOUT=${MOTE_TEST_TIMEOUT:-300}
 mkdir -p "$MOTE_TEST_OUT"
@@ -22,7 +24,7 @@ fi
 
 where="directly"
 [ "${MOTE_IN_SANDBOX:-0}" = 1 ] && where="inside tools/sandbox"
-echo "integration: ${#tests[@]} tests, mote ${MOTE_BIN:-$TOP/build/mote}, running $where"
+echo "$SUITE: ${#tests[@]} tests, mote ${MOTE_BIN:-$TOP/build/mote}, running $where"
 
 pass=0
 failed=0
@@ -54,8 +56,8 @@ for t in "${tests[@]}"; do
 	fi
 done
 if [ ${#tests[@]} -eq 0 ]; then
-	echo "FAIL no integration tests found in $HERE"
+	echo "FAIL no $SUITE tests given or found in $HERE"
 	failed=1
 fi
-echo "integration: $pass passed, $failed failed"
+echo "$SUITE: $pass passed, $failed failed"
 [ "$failed" -eq 0 ]

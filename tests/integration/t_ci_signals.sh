@@ -1,7 +1,7 @@
 #!/bin/bash
-# SIGTERM and SIGINT to mote while its guest runs a job: the VM is
-# stopped, mote exits with 128 + the signal (143, 130), and --result says
-# reason signal with that status.
+# SIGTERM, SIGINT and SIGHUP to mote while its guest runs a job: the VM is
+# stopped, mote exits with 128 + the signal (143, 130, 129), and --result
+# says reason signal with that status.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ci_lib.sh"
 need_file "$KERNEL" "guest kernel" || exit 1
@@ -27,3 +27,4 @@ signal_run() {
 
 signal_run TERM 143
 signal_run INT 130
+signal_run HUP 129

@@ -1,6 +1,7 @@
 /* Unit tests for virtio/blk.c and the image-file backend: requests built
  * by a fake guest driver, sent through the real virtio-mmio transport,
- * served by a fake in-memory backend or by a temporary image on io_uring.
+ * served by a fake in-memory backend or by a temporary image on io_uring
+ * (the real kernel's, or a stand-in that shows the order of operations).
  * The file backend's source is included to reach its private state. */
 #include "tests/unit/virtq_driver.c"
 #include "virtio/backend/blk_file.c"
@@ -23,6 +24,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define RAM_SIZE   (1024 * 1024)
@@ -35,6 +37,134 @@
 #define DATA2      0x40000ull
 #define FEATURES   (VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_BLK_F_FLUSH) | \
 		    VIRTIO_BIT(VIRTQ_F_INDIRECT_DESC))
+
+/* ---- A stand-in for the kernel's side of io_uring ----
+ *
+ * This io_uring_submit() is linked in front of liburing's, so the file
+ * backend (whose source is included above) calls it. Normally it passes
+ * straight on: io_uring_submit_and_wait(ring, 0) is the same call under
+ * another name. In hold mode it plays the kernel instead: it takes the
+ * queued SQEs off the submission ring and keeps them; an operation is
+ * carried out (for real, on the image), and its completion posted to the
+ * completion ring with the eventfd signalled, only when the test says so.
+ * The log says, in order, what the backend issued and what completed, so
+ * a test can show that a flush's fdatasync went out only after the writes
+ * before it had completed, and that the guest saw the flush complete only
+ * after the fdatasync did. Its state is global because liburing's call
+ * has no room for a context; each test that holds releases it again.
+ */
+#define FK_MAX 64
+
+static struct {
+	bool hold;
+	struct io_uring *ring;     /* the one ring being held */
+	int efd;                   /* its registered completion eventfd */
+	struct io_uring_sqe sqe[FK_MAX];   /* what was submitted, in order */
+	bool done[FK_MAX];
+	unsigned n;
+	char log[1024];
+} fk;
+
+static const char *fk_name(const struct io_uring_sqe *s)
+{
+	switch (s->opcode) {
+	case IORING_OP_READV:  return "read";
+	case IORING_OP_WRITEV: return "write";
+	case IORING_OP_FSYNC:
+		return s->fsync_flags & IORING_FSYNC_DATASYNC ? "fdatasync" : "fsync";
+	default:               return "other";
+	}
+}
+
+static void fk_log(const char *what, const struct io_uring_sqe *s)
+{
+	size_t l = strlen(fk.log);
+
+	snprintf(fk.log + l, sizeof(fk.log) - l, "%s%s:%s", l ? " " : "", what, fk_name(s));
+}
+
+int io_uring_submit(struct io_uring *ring)
+{
+	struct io_uring_sq *sq = &ring->sq;
+	int n = 0;
+
+	if (!fk.hold || ring != fk.ring)
+		return io_uring_submit_and_wait(ring, 0);
+	for (; sq->sqe_head != sq->sqe_tail; sq->sqe_head++, n++) {
+		ck_assert_uint_lt(fk.n, FK_MAX);
+		fk.sqe[fk.n] = sq->sqes[sq->sqe_head & sq->ring_mask];
+		fk.done[fk.n] = false;
+		fk_log("submit", &fk.sqe[fk.n++]);
+	}
+	/* What the kernel does once it has consumed them: free the slots. */
+	io_uring_smp_store_release(sq->khead, sq->sqe_head);
+	return n;
+}
+
+static void fk_hold(struct io_uring *ring, int efd)
+{
+	memset(&fk, 0, sizeof(fk));
+	fk.hold = true;
+	fk.ring = ring;
+	fk.efd = efd;
+}
+
+/* Carry out a held operation as the kernel would have. */
+static int fk_perform(const struct io_uring_sqe *s)
+{
+	const struct iovec *iov = (const struct iovec *)(uintptr_t)s->addr;
+	ssize_t n = -1;
+
+	switch (s->opcode) {
+	case IORING_OP_READV:
+		n = preadv(s->fd, iov, (int)s->len, (off_t)s->off);
+		break;
+	case IORING_OP_WRITEV:
+		n = pwritev2(s->fd, iov, (int)s->len, (off_t)s->off, (int)s->rw_flags);
+		break;
+	case IORING_OP_FSYNC:
+		n = s->fsync_flags & IORING_FSYNC_DATASYNC ? fdatasync(s->fd) : fsync(s->fd);
+		break;
+	default:
+		ck_abort_msg("fake io_uring: unexpected opcode %u", s->opcode);
+	}
+	return n < 0 ? -errno : (int)n;
+}
+
+/* The i-th submitted operation completes: carried out unless res (a
+ * -errno to report instead) is given, posted, and the eventfd signalled. */
+static void fk_complete_res(unsigned i, bool perform, int res)
+{
+	struct io_uring_cq *cq = &fk.ring->cq;
+	unsigned tail = *cq->ktail;
+	uint64_t one = 1;
+
+	ck_assert_uint_lt(i, fk.n);
+	ck_assert_msg(!fk.done[i], "operation %u completed twice", i);
+	ck_assert_uint_lt(tail - *cq->khead, cq->ring_entries);
+	if (perform)
+		res = fk_perform(&fk.sqe[i]);
+	fk.done[i] = true;
+	fk_log("done", &fk.sqe[i]);
+	cq->cqes[tail & cq->ring_mask] =
+		(struct io_uring_cqe){ .user_data = fk.sqe[i].user_data, .res = res };
+	io_uring_smp_store_release(cq->ktail, tail + 1);
+	ck_assert_int_eq(write(fk.efd, &one, sizeof(one)), sizeof(one));
+}
+
+static void fk_complete(unsigned i)
+{
+	fk_complete_res(i, true, 0);
+}
+
+/* Let everything still held happen, then stop holding. */
+static void fk_release(void)
+{
+	for (unsigned i = 0; i < fk.n; i++)
+		if (!fk.done[i])
+			fk_complete(i);
+	fk.hold = false;
+}
 
 /* ---- A fake backend: an in-memory disk; requests wait for reap(). ---- */
 
@@ -925,6 +1055,153 @@ START_TEST(image_flush_after_writes)
 }
 END_TEST
 
+/* ---- The order of operations, with the kernel held (fk) ---- */
+
+/* The guest's used entries so far, by head, after running the event loop
+ * (where the backend's completions arrive) until nothing is left to do. */
+struct used_seen {
+	bool id[256];
+};
+
+static void collect(struct fx *x, struct used_seen *u)
+{
+	uint32_t id, len;
+
+	while (evloop_poll(&x->loop, 0) > 0)
+		;
+	while (vdrv_get_used(&x->drv, &id, &len)) {
+		ck_assert_uint_lt(id, 256);
+		u->id[id] = true;
+	}
+}
+
+/* Two writes, then a flush, in one notification: the fdatasync is issued
+ * only when both writes have completed, and the guest sees the flush
+ * complete only after the fdatasync has. */
+START_TEST(flush_order_writes_fdatasync_done)
+{
+	struct fx *x = fx_image(false);
+	struct vdrv_buf w1[] = { { HDR, 16, false }, { DATA, 4096, false }, { STATUS, 1, true } };
+	struct vdrv_buf w2[] = { { HDR + 16, 16, false }, { DATA2 + 3, 512, false },
+				 { STATUS + 1, 1, true } };
+	struct vdrv_buf fl[] = { { HDR + 32, 16, false }, { STATUS + 2, 1, true } };
+	struct used_seen u = { { false } };
+	uint8_t buf[512];
+
+	fk_hold(&IMG(x)->ring, IMG(x)->efd);
+	put_hdr(x, HDR, VIRTIO_BLK_T_OUT, 0);
+	put_hdr(x, HDR + 16, VIRTIO_BLK_T_OUT, 16);
+	put_hdr(x, HDR + 32, VIRTIO_BLK_T_FLUSH, 0);
+	fill(x, DATA, 4096, 31);
+	fill(x, DATA2 + 3, 512, 37);
+	memset(x->ram + STATUS, 0xee, 3);
+	uint16_t h1 = vdrv_add(&x->drv, w1, 3);
+	uint16_t h2 = vdrv_add(&x->drv, w2, 3);
+	uint16_t hf = vdrv_add(&x->drv, fl, 2);
+	kick(x);
+	ck_assert_str_eq(fk.log, "submit:write submit:write");
+
+	fk_complete(0);
+	collect(x, &u);
+	ck_assert(u.id[h1] && !u.id[h2] && !u.id[hf]);
+	ck_assert_str_eq(fk.log, "submit:write submit:write done:write");
+
+	fk_complete(1);
+	collect(x, &u);
+	ck_assert(u.id[h2] && !u.id[hf]);
+	ck_assert_str_eq(fk.log, "submit:write submit:write done:write done:write "
+				 "submit:fdatasync");
+	ck_assert_int_eq(fk.sqe[2].fd, IMG(x)->fd);
+	/* However long the fdatasync takes, the flush is not done before. */
+	for (int i = 0; i < 5; i++) {
+		collect(x, &u);
+		ck_assert(!u.id[hf]);
+		ck_assert_uint_eq(x->ram[STATUS + 2], 0xee);
+	}
+
+	fk_complete(2);
+	collect(x, &u);
+	ck_assert(u.id[hf]);
+	ck_assert_uint_eq(x->ram[STATUS], VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(x->ram[STATUS + 1], VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(x->ram[STATUS + 2], VIRTIO_BLK_S_OK);
+	ck_assert_str_eq(fk.log, "submit:write submit:write done:write done:write "
+				 "submit:fdatasync done:fdatasync");
+	/* The held operations really happened. */
+	int fd = open(x->path, O_RDONLY);
+	ck_assert_int_eq(pread(fd, buf, 512, 16 * 512), 512);
+	ck_assert(filled(buf, 512, 37));
+	close(fd);
+	fk_release();
+	ck_assert_uint_eq(IMG(x)->inflight, 0);
+	fx_free(x);
+}
+END_TEST
+
+/* A write the guest sends after the flush is not the flush's concern: the
+ * fdatasync goes out while it is still in flight. */
+START_TEST(flush_order_later_write_not_waited)
+{
+	struct fx *x = fx_image(false);
+	struct vdrv_buf w1[] = { { HDR, 16, false }, { DATA, 4096, false }, { STATUS, 1, true } };
+	struct vdrv_buf fl[] = { { HDR + 16, 16, false }, { STATUS + 1, 1, true } };
+	struct vdrv_buf w3[] = { { HDR + 32, 16, false }, { DATA2, 4096, false },
+				 { STATUS + 2, 1, true } };
+	struct used_seen u = { { false } };
+
+	fk_hold(&IMG(x)->ring, IMG(x)->efd);
+	put_hdr(x, HDR, VIRTIO_BLK_T_OUT, 0);
+	put_hdr(x, HDR + 16, VIRTIO_BLK_T_FLUSH, 0);
+	put_hdr(x, HDR + 32, VIRTIO_BLK_T_OUT, 32);
+	uint16_t h1 = vdrv_add(&x->drv, w1, 3);
+	uint16_t hf = vdrv_add(&x->drv, fl, 2);
+	uint16_t h3 = vdrv_add(&x->drv, w3, 3);
+	kick(x);
+	ck_assert_str_eq(fk.log, "submit:write submit:write");
+
+	fk_complete(0);
+	collect(x, &u);
+	ck_assert(u.id[h1] && !u.id[hf] && !u.id[h3]);
+	ck_assert_str_eq(fk.log, "submit:write submit:write done:write submit:fdatasync");
+
+	fk_complete(2);
+	collect(x, &u);
+	ck_assert(u.id[hf] && !u.id[h3]);
+	ck_assert_uint_eq(x->ram[STATUS + 1], VIRTIO_BLK_S_OK);
+
+	fk_complete(1);
+	collect(x, &u);
+	ck_assert(u.id[h3]);
+	fk_release();
+	fx_free(x);
+}
+END_TEST
+
+/* With nothing in flight the fdatasync goes out at once, and its outcome
+ * is the flush's: a failed fdatasync is an I/O error for the guest. */
+START_TEST(flush_order_fdatasync_result)
+{
+	struct fx *x = fx_image(false);
+	struct vdrv_buf fl[] = { { HDR, 16, false }, { STATUS, 1, true } };
+	struct used_seen u = { { false } };
+
+	fk_hold(&IMG(x)->ring, IMG(x)->efd);
+	put_hdr(x, HDR, VIRTIO_BLK_T_FLUSH, 0);
+	x->ram[STATUS] = 0xee;
+	uint16_t hf = vdrv_add(&x->drv, fl, 2);
+	kick(x);
+	ck_assert_str_eq(fk.log, "submit:fdatasync");
+	collect(x, &u);
+	ck_assert(!u.id[hf]);
+	fk_complete_res(0, false, -EIO);
+	collect(x, &u);
+	ck_assert(u.id[hf]);
+	ck_assert_uint_eq(x->ram[STATUS], VIRTIO_BLK_S_IOERR);
+	fk_release();
+	fx_free(x);
+}
+END_TEST
+
 /* Many requests in one notification go out as one batch. */
 START_TEST(image_batch)
 {
@@ -1016,6 +1293,9 @@ int main(void)
 	tcase_add_test(img, image_open_errors);
 	tcase_add_test(img, image_shrinks);
 	tcase_add_test(img, image_flush_after_writes);
+	tcase_add_test(img, flush_order_writes_fdatasync_done);
+	tcase_add_test(img, flush_order_later_write_not_waited);
+	tcase_add_test(img, flush_order_fdatasync_result);
 	tcase_add_test(img, image_batch);
 	tcase_add_test(img, image_through_evloop);
 	tcase_set_timeout(img, 60);

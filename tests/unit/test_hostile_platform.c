@@ -26,11 +26,10 @@
 #include "devices/i8042.h"
 #include "devices/rtc.h"
 #include "devices/uart.h"
+#include "tests/unit/fuzz_env.c"
 #include "vmm/base/bus.h"
 #include "vmm/base/irq.h"
 #include "vmm/base/stop.h"
-
-static unsigned nr_seeds = 50, first_seed = 1, nr_ops = 20000;
 
 /* ck_assert writes a checkpoint to Check's pipe on every call: too slow
  * for the hot loop, which uses this and names the seed and step. */
@@ -924,18 +923,9 @@ START_TEST(bus_reference)
 }
 END_TEST
 
-static unsigned env_uint(const char *name, unsigned dflt)
-{
-	const char *s = getenv(name);
-
-	return s && *s ? (unsigned)strtoul(s, NULL, 0) : dflt;
-}
-
 int main(void)
 {
-	nr_seeds = env_uint("MOTE_FUZZ_SEEDS", nr_seeds);
-	first_seed = env_uint("MOTE_FUZZ_SEED", first_seed);
-	nr_ops = env_uint("MOTE_FUZZ_OPS", nr_ops);
+	fuzz_env_load();
 
 	Suite *s = suite_create("hostile-platform");
 	TCase *dev = tcase_create("devices");
@@ -945,6 +935,7 @@ int main(void)
 	tcase_add_loop_test(bus, bus_reference, 0, (int)nr_seeds);
 	tcase_set_timeout(dev, 120);
 	tcase_set_timeout(bus, 120);
+	suite_add_tcase(s, fuzz_env_tcase());
 	suite_add_tcase(s, dev);
 	suite_add_tcase(s, bus);
 

@@ -14,6 +14,7 @@
  * handed to the backend lies inside guest RAM and inside the disk; and
  * after a reset a good driver can use the device again.
  */
+#include "tests/unit/fuzz_env.c"
 #include "tests/unit/virtq_driver.c"
 #include "virtio/blk.h"
 #include "virtio/backend/blk_cow.h"
@@ -58,9 +59,6 @@
 #define G_STATUS   0x10100ull
 #define G_DATA     0x20000ull
 #define G_MAXLEN   (8 * BLK_SECTOR)
-
-/* Runs per test and steps per run; the environment can change them. */
-static unsigned nr_seeds = 50, first_seed = 1, nr_ops = 20000;
 
 /*
  * Guest RAM: region 0 at 0, region 1 right after it with a host buffer of
@@ -1186,13 +1184,13 @@ END_TEST
 
 START_TEST(blk_image)
 {
-	fuzz_blk(first_seed + (unsigned)_i, DISK_IMAGE, nr_ops / 4);
+	fuzz_blk(first_seed + (unsigned)_i, DISK_IMAGE, (nr_ops + 3) / 4);
 }
 END_TEST
 
 START_TEST(blk_ephemeral)
 {
-	fuzz_blk(first_seed + (unsigned)_i, DISK_EPHEMERAL, nr_ops / 4);
+	fuzz_blk(first_seed + (unsigned)_i, DISK_EPHEMERAL, (nr_ops + 3) / 4);
 }
 END_TEST
 
@@ -1391,25 +1389,18 @@ START_TEST(gmem_reference)
 	uint8_t *pool = malloc(slot * GMEM_MAX_REGIONS);
 
 	ck_assert_ptr_nonnull(pool);
-	for (x->op = 0; x->op < 50; x->op++)
+	/* One round (8 regions, 2,000 accesses) per 400 steps: the default
+	 * 20,000 steps give 50 rounds, and MOTE_FUZZ_OPS scales them. */
+	for (x->op = 0; x->op < (nr_ops + 399) / 400; x->op++)
 		gmem_round(x, pool, slot);
 	free(pool);
 	fx_free(x);
 }
 END_TEST
 
-static unsigned env_uint(const char *name, unsigned dflt)
-{
-	const char *s = getenv(name);
-
-	return s && *s ? (unsigned)strtoul(s, NULL, 0) : dflt;
-}
-
 int main(void)
 {
-	nr_seeds = env_uint("MOTE_FUZZ_SEEDS", nr_seeds);
-	first_seed = env_uint("MOTE_FUZZ_SEED", first_seed);
-	nr_ops = env_uint("MOTE_FUZZ_OPS", nr_ops);
+	fuzz_env_load();
 
 	Suite *s = suite_create("hostile-virtio");
 	TCase *mem = tcase_create("gmem");
@@ -1425,6 +1416,7 @@ int main(void)
 	tcase_set_timeout(vq, 120);
 	tcase_set_timeout(blk, 120);
 	tcase_set_timeout(img, 120);
+	suite_add_tcase(s, fuzz_env_tcase());
 	suite_add_tcase(s, mem);
 	suite_add_tcase(s, vq);
 	suite_add_tcase(s, blk);

@@ -64,6 +64,13 @@ int kvm_open(const char *path, char *err, size_t errlen)
 		return -e;
 	}
 	int v = kvm_ioctl_raw(fd, KVM_GET_API_VERSION, 0);
+	if (v < 0) {
+		/* Opens, but no KVM behind it: a file, another device. */
+		snprintf(err, errlen, "%s: not a KVM device (KVM_GET_API_VERSION: %s)", path,
+			 strerror(-v));
+		close(fd);
+		return -ENODEV;
+	}
 	if (v != KVM_API_VERSION) {
 		snprintf(err, errlen, "%s: KVM API version %d, mote needs %d", path, v,
 			 KVM_API_VERSION);
