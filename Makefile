@@ -172,6 +172,7 @@ unit-check: $(UNIT_BINS)
 	$(Q)./tools/run-unit-tests.sh $(UNIT_BINS)
 
 include tools/module.mk
+include tests/fuzz/module.mk
 
 clean:
 	rm -rf build build-san

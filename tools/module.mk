@@ -2,7 +2,8 @@
 #
 #   make guest              default guest images into $(BUILD)/guest
 #   make integration-check  tests/integration (directly or in tools/sandbox)
-#   make check              unit (+ ASan/UBSan in CI) + integration, one total
+#   make check              unit (+ ASan/UBSan in CI), the fuzz corpus (+ a short
+#                           fuzzing run per target in CI), integration, one total
 #   make demo               boot the default guest on this terminal
 #   make bench              boot time, memory and disk I/O against QEMU microvm
 #   make sandbox-check      prove tools/sandbox: /dev/kvm and a nested boot
@@ -69,9 +70,10 @@ check:
 		$(MAKE) --no-print-directory SAN=1 BUILD=$(SAN_BUILD) unit-check 2>&1 | \
 			sed 's/^unit:/unit-san:/' | tee $(BUILD)/check-san.log; \
 	fi; \
+	$(MAKE) --no-print-directory fuzz-replay 2>&1 | tee $(BUILD)/check-fuzz.log; \
 	$(MAKE) --no-print-directory integration-check 2>&1 | tee $(BUILD)/check-integration.log; \
 	./tests/integration/total.sh $(BUILD)/check-layers.log $(BUILD)/check-unit.log \
-		$(BUILD)/check-san.log \
+		$(BUILD)/check-san.log $(BUILD)/check-fuzz.log \
 		$(BUILD)/check-integration.log
 
 # The default guest from its ext4 root file system, ephemeral so the demo
