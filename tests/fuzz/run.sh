@@ -59,7 +59,9 @@ run_replay() {
 	t=$1
 	log="$build/replay-$t.log"
 	files=$(find "$here/corpus/$t" -type f | wc -l)
-	"$build/fuzz_$t" -runs=0 -print_final_stats=1 "$here/corpus/$t" >"$log" 2>&1
+	mkdir -p "$build/artifacts"
+	"$build/fuzz_$t" -runs=0 -print_final_stats=1 -artifact_prefix="$build/artifacts/$t-" \
+		"$here/corpus/$t" >"$log" 2>&1
 	rc=$?
 	if [ $rc -ne 0 ] || ! grep -q 'INITED' "$log"; then
 		echo "FAIL: fuzz_$t on its corpus (exit $rc), see $log:" >&2
@@ -83,7 +85,7 @@ for t in "$@"; do
 	merge)
 		new="$build/merge-$t"
 		rm -rf "$new" && mkdir -p "$new" "$build/corpus/$t"
-		"$build/fuzz_$t" $(opts "$t") -merge=1 "$new" "$here/corpus/$t" \
+		"$build/fuzz_$t" $(opts "$t") -merge=1 -artifact_prefix="$build/artifacts/$t-" "$new" "$here/corpus/$t" \
 			"$build/corpus/$t" >"$build/merge-$t.log" 2>&1 &&
 			rm -rf "$here/corpus/$t" && mv "$new" "$here/corpus/$t" &&
 			echo "  $t: $(ls "$here/corpus/$t" | wc -l) files, $(du -sk "$here/corpus/$t" | cut -f1) KiB" ;;
