@@ -174,6 +174,7 @@ unit-check: $(UNIT_BINS) guest
 	$(Q)MOTE_TEST_KERNEL=$(GUEST_DIR)/vmlinuz ./tools/run-unit-tests.sh $(UNIT_BINS)
 
 include tools/module.mk
+include tests/fuzz/module.mk
 
 clean:
 	rm -rf build build-san

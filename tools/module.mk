@@ -3,7 +3,8 @@
 #   make guest              default guest images into $(BUILD)/guest
 #   make host-check         tests/host: what needs no KVM, on this host
 #   make integration-check  tests/integration (directly or in tools/sandbox)
-#   make check              unit (+ ASan/UBSan in CI) + integration, one total
+#   make check              unit (+ ASan/UBSan in CI), the fuzz corpus (+ a short
+#                           fuzzing run per target in CI), integration, one total
 #   make demo               boot the default guest on this terminal
 #   make bench              boot time, memory and disk I/O against QEMU microvm
 #   make sandbox-check      prove tools/sandbox: /dev/kvm and a nested boot
@@ -80,9 +81,10 @@ check:
 			sed 's/^unit:/unit-san:/' | tee $(BUILD)/check-san.log; \
 	fi; \
 	$(MAKE) --no-print-directory host-check 2>&1 | tee $(BUILD)/check-host.log; \
+	$(MAKE) --no-print-directory fuzz-replay 2>&1 | tee $(BUILD)/check-fuzz.log; \
 	$(MAKE) --no-print-directory integration-check 2>&1 | tee $(BUILD)/check-integration.log; \
 	./tests/integration/total.sh $(BUILD)/check-layers.log $(BUILD)/check-unit.log \
-		$(BUILD)/check-san.log $(BUILD)/check-host.log \
+		$(BUILD)/check-san.log $(BUILD)/check-host.log $(BUILD)/check-fuzz.log \
 		$(BUILD)/check-integration.log
 
 # The default guest from its ext4 root file system, ephemeral so the demo
