@@ -214,6 +214,8 @@ static void *runner(void *opaque)
 	struct mote_vm *m = opaque;
 	struct stop_req how;
 
+	/* A name for ps, /proc and the audit log ("vm-loop"), as vCPUs have. */
+	pthread_setname_np(pthread_self(), "vm-loop");
 	while (sem_wait(&m->go) < 0)
 		;   /* EINTR only, and every signal is blocked here anyway */
 	vm_run(&m->vm);
