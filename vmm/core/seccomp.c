@@ -53,12 +53,13 @@ static const int common_calls[] = {
 /*
  * A vCPU thread: KVM_RUN, and the device work a guest's port and MMIO
  * accesses do on it: console bytes (buffered, the flush timer armed),
- * eventfds, the virtio status writes that activate a device (a TAP's
- * offloads, the event loop's fd set) and the RTC (the time).
+ * eventfds, and the virtio status writes that activate or reset a device
+ * (a TAP's offloads, the event loop's fd set, waiting for a disk's
+ * requests in flight).
  */
 static const int vcpu_calls[] = {
 	SCMP_SYS(ioctl), SCMP_SYS(timerfd_settime), SCMP_SYS(epoll_ctl),
-	SCMP_SYS(tgkill), SCMP_SYS(lseek), SCMP_SYS(newfstatat),
+	SCMP_SYS(io_uring_enter),
 };
 static const unsigned long vcpu_ioctls[] = {
 	KVM_RUN, TUNSETOFFLOAD,
