@@ -38,7 +38,9 @@ static void child(enum seccomp_thread kind, enum config_seccomp mode, child_fn f
 		_exit(100);
 	if (seccomp_apply(kind, mode) != 0)
 		_exit(101);
-	_exit(fn());
+	/* exit_group itself: under ASan, _exit would first run the leak
+	 * checker, which needs calls no list allows. */
+	syscall(SYS_exit_group, fn());
 }
 
 static void run(enum seccomp_thread kind, enum config_seccomp mode, child_fn fn,

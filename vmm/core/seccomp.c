@@ -116,9 +116,9 @@ unsigned seccomp_list_size(enum seccomp_thread kind)
 {
 	if (kind >= SECCOMP_NKINDS)
 		return 0;
-	/* + mmap, mprotect and rt_sigaction, which come with conditions */
+	/* + mmap and mprotect, which come with a condition */
 	return (unsigned)(sizeof(common_calls) / sizeof(common_calls[0])) +
-	       lists[kind].ncalls + 3;
+	       lists[kind].ncalls + 2;
 }
 
 static int allow_all(scmp_filter_ctx ctx, const int *calls, unsigned n)
