@@ -315,7 +315,7 @@ static int setup_signals(struct mote_vm *m)
 				 "libmote needs it to stop vCPUs", r);
 	if (r)
 		return end_early(m, STOP_ERROR, 1, "cannot install the SIGUSR1 handler", r);
-	if (m->cfg->c.seccomp != CONFIG_SECCOMP_ON)
+	if (m->cfg->c.seccomp == CONFIG_SECCOMP_OFF)
 		return 0;
 	r = seccomp_prepare();
 	if (r == -EBUSY)

@@ -30,9 +30,10 @@ enum seccomp_thread {
 const char *seccomp_thread_name(enum seccomp_thread kind);
 
 /*
- * Install the SIGSYS reporter; once per process before any filter (again
- * is harmless). -EBUSY when the program already has its own SIGSYS
- * handler, which mote will not replace.
+ * Before any filter (ON or LOG), once per process (again is harmless):
+ * read what glibc loads lazily (the time zone), and install the SIGSYS
+ * reporter. -EBUSY when the program already has its own SIGSYS handler,
+ * which mote will not replace.
  */
 int seccomp_prepare(void) __attribute__((warn_unused_result));
 
