@@ -148,7 +148,7 @@ int mote_config_set_debug(struct mote_config *cfg, int on);
  * ioctl requests) they use, before the guest first runs.
  *   MOTE_SECCOMP_OFF  no filter: the default for libmote, because a filter
  *                     limits every call made on that thread, and the
- *                     console callback runs on one of them; the mote
+ *                     console callback runs on them; the mote
  *                     command's default is ON
  *   MOTE_SECCOMP_ON   a call outside the list prints one line to stderr
  *                     and kills the whole process with SIGSYS; libmote
@@ -277,7 +277,8 @@ struct mote_vm *mote_vm_create(struct mote_config *cfg, char *err, size_t errlen
  * from one of the VM's threads, about a millisecond after the guest wrote
  * them (or at once when 4 KiB have gathered). It must not block for long;
  * it may call mote_vm_stop() or mote_vm_stop_signal() but no other
- * function on this VM.
+ * function on this VM. With seccomp on, it runs under that thread's
+ * filter: writing to an fd and locking are fine, opening files is not.
  */
 typedef void (*mote_console_fn)(void *opaque, const char *data, size_t len);
 
