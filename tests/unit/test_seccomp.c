@@ -162,6 +162,24 @@ static int do_replace_handler(void)
 	return 55;
 }
 
+/* The terminal the event loop restores at the end, opened and read by
+ * the test before the child is filtered. */
+static int tty_fd = -1;
+static struct termios tty_saved;
+
+static int do_restore_tty(void)
+{
+	return tcsetattr(tty_fd, TCSANOW, &tty_saved) == 0 ? 0 : 56;
+}
+
+static int do_tiocsti(void)
+{
+	char c = 'x';
+
+	ioctl(tty_fd, TIOCSTI, &c);
+	return 57;
+}
+
 /* ---- tests ---- */
 
 START_TEST(allowed_calls_work)
@@ -179,6 +197,27 @@ START_TEST(allowed_calls_work)
 	expect_exit0(&o);
 	run(SECCOMP_LOOP, CONFIG_SECCOMP_ON, do_socket, &o);
 	expect_exit0(&o);
+}
+END_TEST
+
+START_TEST(loop_restores_terminal)
+{
+	struct outcome o;
+	int master = posix_openpt(O_RDWR | O_NOCTTY);
+
+	ck_assert_int_ge(master, 0);
+	ck_assert_int_eq(grantpt(master), 0);
+	ck_assert_int_eq(unlockpt(master), 0);
+	tty_fd = open(ptsname(master), O_RDWR | O_NOCTTY);
+	ck_assert_int_ge(tty_fd, 0);
+	ck_assert_int_eq(tcgetattr(tty_fd, &tty_saved), 0);
+	run(SECCOMP_LOOP, CONFIG_SECCOMP_ON, do_restore_tty, &o);
+	expect_exit0(&o);
+	/* Other terminal requests stay out: typing into it, for one. */
+	run(SECCOMP_LOOP, CONFIG_SECCOMP_ON, do_tiocsti, &o);
+	expect_sigsys(&o, "event-loop", SYS_ioctl);
+	close(tty_fd);
+	close(master);
 }
 END_TEST
 
@@ -276,6 +315,7 @@ int main(void)
 	TCase *tc = tcase_create("filters");
 
 	tcase_add_test(tc, allowed_calls_work);
+	tcase_add_test(tc, loop_restores_terminal);
 	tcase_add_test(tc, execve_kills_every_kind);
 	tcase_add_test(tc, unused_calls_kill);
 	tcase_add_test(tc, ioctl_by_request);
