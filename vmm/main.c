@@ -83,6 +83,10 @@ static int run(struct mote_config *cfg)
 	}
 	if (mote_vm_set_console_fds(vm, fd_or_none(STDIN_FILENO), fd_or_none(STDOUT_FILENO)))
 		fprintf(stderr, "mote: cannot use stdin and stdout for the console\n");
+	/* From mote_vm_start on, this thread only waits and reports: it is
+	 * filtered too (unless --seccomp=off). */
+	if (mote_vm_set_seccomp_caller(vm, 1))
+		fprintf(stderr, "mote: cannot filter the main thread\n");
 	if (follow_parent() < 0) {
 		fprintf(stderr, "mote: parent process already exited; not starting\n");
 		mote_vm_stop_signal(vm, SIGTERM);   /* still reported in the result */

@@ -245,6 +245,40 @@ START_TEST(cli_parse)
 }
 END_TEST
 
+/* Filters: off for a program's own config, on for the command's, the
+ * file's "seccomp" key honoured, and a bad mode refused. */
+START_TEST(seccomp_modes)
+{
+	char *run[] = { "mote", "run", "--kernel", "vmlinuz", NULL };
+	char *off[] = { "mote", "run", "--kernel", "vmlinuz", "--seccomp=off", NULL };
+	struct mote_config *cfg = mote_config_new();
+	enum mote_command cmd;
+	char err[256] = "";
+
+	ck_assert_int_eq(mote_config_seccomp(cfg), MOTE_SECCOMP_OFF);
+	ck_assert_int_eq(mote_config_set_seccomp(cfg, MOTE_SECCOMP_LOG), 0);
+	ck_assert_int_eq(mote_config_seccomp(cfg), MOTE_SECCOMP_LOG);
+	ck_assert_int_eq(mote_config_set_seccomp(cfg, (enum mote_seccomp)7), -EINVAL);
+	ck_assert_int_eq(mote_config_seccomp(cfg), MOTE_SECCOMP_LOG);
+	mote_config_free(cfg);
+	cfg = mote_config_from_json("{\"mote\": {}}", err, sizeof(err));
+	ck_assert_int_eq(mote_config_seccomp(cfg), MOTE_SECCOMP_OFF);
+	mote_config_free(cfg);
+	cfg = mote_config_from_json("{\"mote\": {\"seccomp\": \"on\"}}", err, sizeof(err));
+	ck_assert_int_eq(mote_config_seccomp(cfg), MOTE_SECCOMP_ON);
+	mote_config_free(cfg);
+	ck_assert_ptr_null(mote_config_from_json("{\"mote\": {\"seccomp\": \"yes\"}}",
+						 err, sizeof(err)));
+	ck_assert_str_eq(err, "config: mote.seccomp: must be \"on\", \"off\" or \"log\"");
+	ck_assert_int_eq(mote_cli_parse(4, run, &cmd, &cfg, err, sizeof(err)), 0);
+	ck_assert_int_eq(mote_config_seccomp(cfg), MOTE_SECCOMP_ON);
+	mote_config_free(cfg);
+	ck_assert_int_eq(mote_cli_parse(5, off, &cmd, &cfg, err, sizeof(err)), 0);
+	ck_assert_int_eq(mote_config_seccomp(cfg), MOTE_SECCOMP_OFF);
+	mote_config_free(cfg);
+}
+END_TEST
+
 /* ---- small things ---- */
 
 START_TEST(strerror_and_names)
@@ -495,6 +529,7 @@ int main(void)
 	tcase_add_test(tc, nets_from_code);
 	tcase_add_test(tc, job_is_copied);
 	tcase_add_test(tc, cli_parse);
+	tcase_add_test(tc, seccomp_modes);
 	tcase_add_test(tc, strerror_and_names);
 	tcase_add_test(tc, result_json_format);
 	tcase_add_test(tc, result_file_atomic);

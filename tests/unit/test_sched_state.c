@@ -205,6 +205,13 @@ START_TEST(outcome_without_result)
 	jobs_outcome(dir, SIGSEGV, &e);
 	ck_assert_int_eq(e.state, JOB_FAILED);
 	ck_assert_str_eq(e.reason, "killed by signal 11");
+	/* Death by SIGSYS: the seccomp reporter's line is the reason. */
+	write_file(JOB_STDERR, "mote: seccomp: the vcpu thread made system call 59, which "
+		   "its filter does not allow; mote ends with SIGSYS\n");
+	jobs_outcome(dir, SIGSYS, &e);
+	ck_assert_int_eq(e.state, JOB_FAILED);
+	ck_assert_str_eq(e.reason, "seccomp: the vcpu thread made system call 59, which "
+			 "its filter does not allow; mote ends with SIGSYS");
 }
 END_TEST
 

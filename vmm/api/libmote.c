@@ -15,11 +15,13 @@
 #include "vmm/base/log.h"
 #include "vmm/api/result.h"
 #include "vmm/base/stop.h"
+#include "vmm/core/seccomp.h"
 #include "vmm/core/vm.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +61,8 @@ struct mote_vm {
 	int done_fd;              /* eventfd, readable once ENDED */
 	pthread_t thread;
 	bool thread_running;      /* created and not yet joined */
+	bool seccomp_caller;      /* filter mote_vm_start's caller too */
+	sem_t go;                 /* the runner waits for the caller's filter */
 	uint64_t start_ns;
 
 	pthread_mutex_t lock;     /* guards what follows */
@@ -114,6 +118,7 @@ struct mote_vm *mote_vm_create(struct mote_config *cfg, char *err, size_t errlen
 		return NULL;
 	}
 	pthread_mutex_init(&m->lock, NULL);
+	sem_init(&m->go, 0, 0);
 	m->io = (struct vm_io){ .in_fd = -1, .out_fd = STDOUT_FILENO };
 	libmote_config_ref(cfg);
 	m->cfg = cfg;
@@ -211,6 +216,10 @@ static void *runner(void *opaque)
 	struct mote_vm *m = opaque;
 	struct stop_req how;
 
+	/* A name for ps, /proc and the audit log ("vm-loop"), as vCPUs have. */
+	pthread_setname_np(pthread_self(), "vm-loop");
+	while (sem_wait(&m->go) < 0)
+		;   /* EINTR only, and every signal is blocked here anyway */
 	vm_run(&m->vm);
 	uint64_t end_ns = now_ns();
 	pthread_mutex_lock(&m->lock);
@@ -278,9 +287,29 @@ static bool take_pending(struct mote_vm *m, struct stop_req *out)
 	return out->why != STOP_NONE;
 }
 
-static int build_and_spawn(struct mote_vm *m)
+static void request_stop(struct mote_vm *m, enum stop_reason why, int status,
+			 const char *msg);
+
+/* The caller's filter (mote_vm_set_seccomp_caller), before the runner
+ * may start the guest. A failure stops the VM, which still runs its
+ * course and reports why. */
+static void filter_caller(struct mote_vm *m)
 {
-	char err[512];
+	int r = 0;
+	char msg[128];
+
+	if (m->seccomp_caller)
+		r = seccomp_apply(SECCOMP_WAITER, m->cfg->c.seccomp);
+	if (r) {
+		snprintf(msg, sizeof(msg), "loading the seccomp filter of the calling "
+			 "thread: %s", strerror(-r));
+		request_stop(m, STOP_ERROR, 1, msg);
+	}
+	sem_post(&m->go);
+}
+
+static int setup_signals(struct mote_vm *m)
+{
 	int r = vm_setup_kick_signal();
 
 	if (r == -EBUSY)
@@ -288,6 +317,24 @@ static int build_and_spawn(struct mote_vm *m)
 				 "libmote needs it to stop vCPUs", r);
 	if (r)
 		return end_early(m, STOP_ERROR, 1, "cannot install the SIGUSR1 handler", r);
+	if (m->cfg->c.seccomp == CONFIG_SECCOMP_OFF)
+		return 0;
+	r = seccomp_prepare();
+	if (r == -EBUSY)
+		return end_early(m, STOP_ERROR, 1, "SIGSYS has a handler in this program; "
+				 "libmote's seccomp mode needs its own", r);
+	if (r)
+		return end_early(m, STOP_ERROR, 1, "cannot install the SIGSYS handler", r);
+	return 0;
+}
+
+static int build_and_spawn(struct mote_vm *m)
+{
+	char err[512];
+	int r = setup_signals(m);
+
+	if (r)
+		return r;
 	r = vm_create(&m->vm, &m->cfg->c, &m->io, err, sizeof(err));
 	if (r)
 		return end_early(m, STOP_ERROR, 1, err, r);
@@ -301,6 +348,7 @@ static int build_and_spawn(struct mote_vm *m)
 		snprintf(err, sizeof(err), "cannot create the VM's thread: %s", strerror(-r));
 		return end_early(m, STOP_ERROR, 1, err, r);
 	}
+	filter_caller(m);
 	return 0;
 }
 
@@ -343,6 +391,16 @@ int mote_vm_run(struct mote_vm *m)
 	if (r == -EALREADY || r == -EINVAL)
 		return r;
 	return mote_vm_wait(m);
+}
+
+int mote_vm_set_seccomp_caller(struct mote_vm *m, int on)
+{
+	if (!m)
+		return -EINVAL;
+	if (get_state(m) != ST_NEW)
+		return -EBUSY;
+	m->seccomp_caller = on != 0;
+	return 0;
 }
 
 int mote_vm_fd(const struct mote_vm *m)
@@ -411,6 +469,7 @@ void mote_vm_free(struct mote_vm *m)
 		mote_vm_wait(m);
 	}
 	close(m->done_fd);
+	sem_destroy(&m->go);
 	pthread_mutex_destroy(&m->lock);
 	mote_config_free(m->cfg);
 	free(m);

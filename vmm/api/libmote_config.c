@@ -209,6 +209,27 @@ int mote_config_set_timeout(struct mote_config *cfg, double seconds)
 	return 0;
 }
 
+_Static_assert((int)MOTE_SECCOMP_OFF == CONFIG_SECCOMP_OFF &&
+	       (int)MOTE_SECCOMP_ON == CONFIG_SECCOMP_ON &&
+	       (int)MOTE_SECCOMP_LOG == CONFIG_SECCOMP_LOG,
+	       "enum mote_seccomp must match enum config_seccomp");
+
+int mote_config_set_seccomp(struct mote_config *cfg, enum mote_seccomp mode)
+{
+	int r = check_settable(cfg);
+
+	if (!r && (unsigned)mode > MOTE_SECCOMP_LOG)
+		r = -EINVAL;
+	if (!r)
+		cfg->c.seccomp = (enum config_seccomp)mode;
+	return r;
+}
+
+enum mote_seccomp mote_config_seccomp(const struct mote_config *cfg)
+{
+	return cfg ? (enum mote_seccomp)cfg->c.seccomp : MOTE_SECCOMP_OFF;
+}
+
 int mote_config_set_debug(struct mote_config *cfg, int on)
 {
 	int r = check_settable(cfg);

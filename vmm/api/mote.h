@@ -142,6 +142,26 @@ int mote_config_set_result_file(struct mote_config *cfg, const char *path);
 /* Debug messages on stderr (non-zero) or not (0, the default). */
 int mote_config_set_debug(struct mote_config *cfg, int on);
 
+/*
+ * seccomp-bpf filters on libmote's own threads: each vCPU thread and the
+ * VM's event-loop thread load an allow-list of the system calls (and
+ * ioctl requests) they use, before the guest first runs.
+ *   MOTE_SECCOMP_OFF  no filter: the default for libmote, because a filter
+ *                     limits every call made on that thread, and the
+ *                     console callback runs on them; the mote
+ *                     command's default is ON
+ *   MOTE_SECCOMP_ON   a call outside the list prints one line to stderr
+ *                     and kills the whole process with SIGSYS; libmote
+ *                     then installs a SIGSYS handler (mote_vm_start fails
+ *                     with -EBUSY if the program has its own)
+ *   MOTE_SECCOMP_LOG  allowed, but the kernel logs it (for making lists)
+ * The program's own threads are never filtered (see also
+ * mote_vm_set_seccomp_caller).
+ */
+enum mote_seccomp { MOTE_SECCOMP_OFF = 0, MOTE_SECCOMP_ON, MOTE_SECCOMP_LOG };
+int mote_config_set_seccomp(struct mote_config *cfg, enum mote_seccomp mode);
+enum mote_seccomp mote_config_seccomp(const struct mote_config *cfg);
+
 /* What the config asks for: vCPUs and guest RAM in MiB (the defaults when
  * it does not say), for a caller that places VMs (mote serve). */
 unsigned mote_config_cpus(const struct mote_config *cfg);
@@ -263,7 +283,8 @@ struct mote_vm *mote_vm_create(struct mote_config *cfg, char *err, size_t errlen
  * from one of the VM's threads, about a millisecond after the guest wrote
  * them (or at once when 4 KiB have gathered). It must not block for long;
  * it may call mote_vm_stop() or mote_vm_stop_signal() but no other
- * function on this VM.
+ * function on this VM. With seccomp on, it runs under that thread's
+ * filter: writing to an fd and locking are fine, opening files is not.
  */
 typedef void (*mote_console_fn)(void *opaque, const char *data, size_t len);
 
@@ -278,6 +299,16 @@ int mote_vm_set_console_callback(struct mote_vm *vm, mote_console_fn fn, void *o
  * starts, else -EBUSY.
  */
 int mote_vm_set_console_fds(struct mote_vm *vm, int in_fd, int out_fd);
+
+/*
+ * With the config's seccomp ON or LOG, also filter the thread that calls
+ * mote_vm_start(), from inside that call and before the guest runs: for a
+ * caller like the mote command whose thread afterwards only waits for the
+ * VM (poll on mote_vm_fd, read a signalfd), stops it, reads its result,
+ * frees it, writes to stderr and exits. Anything else on that thread then
+ * kills the process. Before mote_vm_start, else -EBUSY.
+ */
+int mote_vm_set_seccomp_caller(struct mote_vm *vm, int on);
 
 /*
  * Build the VM and run it on threads of its own; returns at once. 0, or

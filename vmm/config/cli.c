@@ -313,6 +313,14 @@ static int op_debug(struct pctx *p, const struct opt *o, const char *val)
 	return 0;
 }
 
+/* The value is not echoed: it could hold anything, a newline included. */
+static int op_seccomp(struct pctx *p, const struct opt *o, const char *val)
+{
+	if (config_parse_seccomp(val, &p->c->seccomp))
+		return usage(p, "mote: --seccomp: must be on, off or log");
+	return 0;
+}
+
 /* Loaded before the other flags are applied; see parse_run. */
 static int op_config(struct pctx *p, const struct opt *o, const char *val)
 {
@@ -335,6 +343,7 @@ static const struct opt run_opts[] = {
 	{ "--console-log", "FILE", op_console_log },
 	{ "--result", "FILE", op_result },
 	{ "--debug", NULL, op_debug },
+	{ "--seccomp", "on|off|log", op_seccomp },
 	{ NULL, NULL, NULL },
 };
 
@@ -483,6 +492,9 @@ int cli_parse(int argc, char **argv, unsigned max_cpus, struct cli_cmd *out,
 
 	memset(out, 0, sizeof(*out));
 	config_init(&out->config);
+	/* The command filters its threads unless told not to; config_init's
+	 * OFF is for code that embeds the VMM (config.h). */
+	out->config.seccomp = CONFIG_SECCOMP_ON;
 	if (errlen)
 		err[0] = '\0';
 	if (!cmd)
@@ -572,6 +584,9 @@ void cli_print_help(FILE *f, unsigned max_cpus)
 		"                        (default: none)\n"
 		"  --result FILE         write how the run ended, as JSON (default: none)\n"
 		"  --debug               debug messages on stderr (default: off)\n"
+		"  --seccomp on|off|log  filter each mote thread's system calls; a call\n"
+		"                        outside its list kills mote with SIGSYS (status\n"
+		"                        159); log only logs it (default: on)\n"
 		"  -h, --help            this screen\n"
 		"\n"
 		"validate checks a config file as run would, without starting a VM.\n"

@@ -202,6 +202,18 @@ int config_net_add_fwd(struct net_config *n, const struct net_hostfwd *f)
 	return 0;
 }
 
+int config_parse_seccomp(const char *s, enum config_seccomp *out)
+{
+	static const char *const names[] = { "off", "on", "log" };
+
+	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(s, names[i]) == 0) {
+			*out = (enum config_seccomp)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
 static int hexval(char ch)
 {
 	if (ch >= '0' && ch <= '9')

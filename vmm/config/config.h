@@ -102,6 +102,18 @@ struct net_config {
 	unsigned index;    /* position in the file's "network-interfaces" */
 };
 
+/*
+ * Syscall filtering of mote's own threads (vmm/core/seccomp.h). OFF is
+ * config_init's value, so code that builds a VM itself (libmote's callers,
+ * the unit tests) gets no filter unless it asks; the mote command starts
+ * from ON (cli.c). LOG lets everything through but has the kernel log
+ * what the filter would have refused.
+ */
+enum config_seccomp { CONFIG_SECCOMP_OFF = 0, CONFIG_SECCOMP_ON, CONFIG_SECCOMP_LOG };
+
+/* "off", "on", "log" to its value: 0, or -EINVAL. */
+int config_parse_seccomp(const char *s, enum config_seccomp *out);
+
 /* Where each scalar setting came from, for the validator's messages. */
 struct config_origins {
 	enum config_origin kernel, initrd, cpus, mem, timeout, console_log, result;
@@ -124,6 +136,7 @@ struct vm_config {
 	uint64_t console_log_max; /* bytes of console kept in console_log; 0: no cap */
 	char *result_path;     /* NULL: none */
 	bool debug;
+	enum config_seccomp seccomp;
 	char *log_path;        /* logger.log_path (its directory checked); NULL: none */
 	char *metrics_path;    /* metrics.metrics_path (likewise); NULL: none */
 	struct config_origins from;

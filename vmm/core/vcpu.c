@@ -1,5 +1,6 @@
 #include "vmm/core/vcpu.h"
 #include "vmm/core/kvm.h"
+#include "vmm/core/seccomp.h"
 #include "vmm/base/log.h"
 #include "vmm/base/bus.h"
 #include "vmm/base/gmem.h"
@@ -146,6 +147,20 @@ static bool stopping(struct vcpu *c)
 	return c->env->stopping(c->env->opaque);
 }
 
+/* Before the first KVM_RUN, so the guest never runs unfiltered. */
+static bool filter_self(struct vcpu *c)
+{
+	int err = seccomp_apply(SECCOMP_VCPU, (enum config_seccomp)c->env->seccomp);
+	char msg[96];
+
+	if (!err)
+		return true;
+	snprintf(msg, sizeof(msg), "vCPU %u: loading its seccomp filter: %s", c->id,
+		 strerror(-err));
+	c->env->stop(c->env->opaque, STOP_ERROR, 1, msg);
+	return false;
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *c = arg;
@@ -158,7 +173,8 @@ static void *vcpu_thread(void *arg)
 	sigemptyset(&kick);
 	sigaddset(&kick, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
-
+	if (!filter_self(c))
+		return NULL;
 	while (!stopping(c)) {
 		int r = kvm_ioctl_raw(c->fd, KVM_RUN, 0);
 		if (r == -EINTR || r == -EAGAIN) {

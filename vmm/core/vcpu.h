@@ -30,6 +30,7 @@ struct vcpu_env {
 	void (*stop)(void *opaque, enum stop_reason why, int status, const char *msg);
 	bool (*stopping)(void *opaque);
 	void *opaque;
+	int seccomp;       /* enum config_seccomp: each thread filters itself */
 };
 
 struct vcpu {

@@ -235,6 +235,7 @@ static int step_vcpus(struct vm *vm, char *err, size_t errlen)
 		.vm_fd = vm->vm_fd, .run_size = vm->run_size, .ncpus = vm->ncpus,
 		.pio = &vm->pio, .mmio = &vm->mmio, .mem = &vm->mem, .cpuid = vm->cpuid,
 		.stop = vcpu_stop_cb, .stopping = vcpu_stopping_cb, .opaque = vm,
+		.seccomp = vm->cfg->seccomp,
 	};
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		int r = vcpu_init(&vm->vcpus[i], &vm->vcpu_env, i);

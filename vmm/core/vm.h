@@ -72,7 +72,10 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, const struct vm_io *io
 	      char *err, size_t errlen) __attribute__((warn_unused_result));
 
 /* Run until the guest, the timeout or vm_request_stop() ends it; the
- * event loop runs on the calling thread. Returns mote's exit status. */
+ * event loop runs on the calling thread. Returns mote's exit status.
+ * With cfg->seccomp on, each vCPU thread and the calling thread load
+ * their filters (vmm/core/seccomp.h; seccomp_prepare() must have run), so
+ * the calling thread can do little else afterwards. */
 int vm_run(struct vm *vm);
 
 /* Install the vCPU kick handler (VCPU_KICK_SIGNAL, no SA_RESTART) unless

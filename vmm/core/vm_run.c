@@ -5,6 +5,7 @@
 #include "vmm/config/config.h"
 #include "vmm/core/devices.h"
 #include "vmm/base/log.h"
+#include "vmm/core/seccomp.h"
 #include "vmm/core/vcpu.h"
 #include "vmm/core/vm.h"
 
@@ -111,6 +112,10 @@ static int start(struct vm *vm, struct run_fds *f)
 		r = devices_start(vm);
 	for (unsigned i = 0; !r && i < vm->ncpus; i++)
 		r = vcpu_start(&vm->vcpus[i]);
+	/* After the vCPU threads exist (they filter themselves), before the
+	 * loop serves a single device request. */
+	if (!r)
+		r = seccomp_apply(SECCOMP_LOOP, vm->cfg->seccomp);
 	return r;
 }
 

@@ -202,6 +202,11 @@ void jobs_outcome(const char *dir, int wstatus, struct job_end *end)
 
 	end->state = JOB_FAILED;
 	end->status = -1;
+	/* SIGSYS is mote's seccomp filter refusing a call: its one stderr
+	 * line says which thread made which call. */
+	if (WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGSYS &&
+	    last_stderr_line(dir, end->reason, sizeof(end->reason)))
+		return;
 	if (WIFSIGNALED(wstatus)) {
 		snprintf(end->reason, sizeof(end->reason), "killed by signal %d",
 			 WTERMSIG(wstatus));
