@@ -14,6 +14,7 @@
 #include "vmm/core/seccomp.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <linux/kvm.h>
 #include <linux/if_tun.h>
 #include <seccomp.h>
@@ -161,6 +162,25 @@ static int add_conditional(scmp_filter_ctx ctx, enum config_seccomp mode)
 	return r;
 }
 
+static bool lists_call(const struct kind_list *l, int call)
+{
+	for (unsigned i = 0; i < l->ncalls; i++)
+		if (l->calls[i] == call)
+			return true;
+	return false;
+}
+
+/* glibc's malloc opens /proc/sys/vm/overcommit_memory the first time a
+ * thread's heap shrinks, on whichever thread that is, and copes when the
+ * open fails. So where open is not listed it fails with EACCES instead of
+ * ending the process: the file is still never opened. (log only logs.) */
+static int refuse_open(scmp_filter_ctx ctx, const struct kind_list *l, enum config_seccomp mode)
+{
+	if (mode != CONFIG_SECCOMP_ON || lists_call(l, SCMP_SYS(openat)))
+		return 0;
+	return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat), 0);
+}
+
 static int build(scmp_filter_ctx ctx, enum seccomp_thread kind, enum config_seccomp mode)
 {
 	const struct kind_list *l = &lists[kind];
@@ -175,6 +195,8 @@ static int build(scmp_filter_ctx ctx, enum seccomp_thread kind, enum config_secc
 		r = allow_ioctls(ctx, l->ioctls, l->nioctls);
 	if (!r)
 		r = add_conditional(ctx, mode);
+	if (!r)
+		r = refuse_open(ctx, l, mode);
 	return r;
 }
 
