@@ -408,7 +408,7 @@ fail_mutex:
 	pthread_mutex_destroy(&c->out_lock);
 fail:
 	if (errbuf && errlen)
-		snprintf(errbuf, errlen, "%s: %s", what, strerror(-err));
+		snprintf(errbuf, errlen, "%s: %s", log_str(what).s, strerror(-err));
 	return err;
 }
 

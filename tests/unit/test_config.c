@@ -365,6 +365,24 @@ static const struct bad_json bad_jsons[] = {
 	{ "{" KERNEL ", \"mote\": {\"console_log_max_bytes\": -5}}",
 	  "vm.json: mote.console_log_max_bytes: -5 is negative" },
 	{ "{" KERNEL ", \"mote\": {\"timeout\": 5}}", "vm.json: mote.timeout: unknown key" },
+	/* The file's strings are escaped: a newline or a terminal escape
+	 * cannot break the line or forge another ("vm.json: ok"). */
+	{ "{" KERNEL ", \"machine-config\": {\"x\\nvm.json: ok\\u001b[2J\": 1}}",
+	  "vm.json: machine-config.x\\nvm.json: ok\\x1b[2J: unknown key" },
+	{ "{" KERNEL ", \"drives\": [{\"drive_id\": \"d\", \"path_on_host\": \"d.img\", "
+	  "\"cache_type\": \"\\u001b]0;x\\u0007\"}]}",
+	  "vm.json: drives[0].cache_type: '\\x1b]0;x\\x07': expected \"Unsafe\" or \"Writeback\"" },
+	{ "{\"boot-source\": {\"kernel_image_path\": \"/nope\\nvm.json: ok\"}}",
+	  "vm.json: boot-source.kernel_image_path: /nope\\nvm.json: ok: No such file or directory" },
+	{ "{" KERNEL ", \"drives\": [{\"drive_id\": \"d\", "
+	  "\"path_on_host\": \"/no\\\\pe\\r\\u009b2J\\u00e9\"}]}",
+	  "vm.json: drives[0].path_on_host: /no\\\\pe\\r\\xc2\\x9b" "2J\xc3\xa9: No such file or directory" },
+	{ "{" KERNEL ", \"drives\": [{\"drive_id\": \"a\\tb\", \"path_on_host\": \"d.img\"}, "
+	  "{\"drive_id\": \"a\\tb\", \"path_on_host\": \"e.img\"}]}",
+	  "vm.json: drives[1].drive_id: 'a\\tb': a drive with this id exists" },
+	{ "{" KERNEL ", \"logger\": {\"level\": \"\\u001b[31mDebug\"}}",
+	  "vm.json: logger.level: '\\x1b[31mDebug': expected Off, Error, Warning, Info, Debug or "
+	  "Trace" },
 };
 
 START_TEST(bad_json_rejected)
@@ -376,6 +394,9 @@ START_TEST(bad_json_rejected)
 	ck_assert_int_eq(load(&c, b->text, err, sizeof(err)), -EINVAL);
 	ck_assert_msg(strcmp(err, b->msg) == 0, "case %d: got '%s', want '%s'",
 		      _i, err, b->msg);
+	for (const char *e = err; *e; e++)
+		ck_assert_msg((unsigned char)*e >= 0x20 && *e != 0x7f,
+			      "case %d: control character 0x%02x in the line", _i, *e);
 	config_release(&c);
 }
 END_TEST
@@ -399,6 +420,12 @@ START_TEST(json_syntax_errors)
 	ck_assert_int_eq(load(&c, "", err, sizeof(err)), -EINVAL);
 	ck_assert_msg(strncmp(err, "vm.json:", 8) == 0, "%s", err);
 	config_release(&c);
+	/* jansson's text quotes the bad input; it is escaped too. */
+	ck_assert_int_eq(load(&c, "{\"a\": \x1b[2J\nvm.json: ok}", err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strncmp(err, "vm.json:1:", 10) == 0, "%s", err);
+	for (const char *e = err; *e; e++)
+		ck_assert_msg((unsigned char)*e >= 0x20 && *e != 0x7f, "control character: %s", err);
+	config_release(&c);
 }
 END_TEST
 
@@ -412,6 +439,9 @@ START_TEST(json_file_errors)
 	ck_assert_str_eq(err, "/nonexistent.json: No such file or directory");
 	ck_assert_int_eq(config_json_load(&c, "dir", err, sizeof(err)), -EISDIR);
 	ck_assert_str_eq(err, "dir: Is a directory");
+	ck_assert_int_eq(config_json_load(&c, "/nonexistent\n\x1b[1A.json", err, sizeof(err)),
+			 -ENOENT);
+	ck_assert_str_eq(err, "/nonexistent\\n\\x1b[1A.json: No such file or directory");
 	config_release(&c);
 }
 END_TEST

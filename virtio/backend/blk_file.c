@@ -92,14 +92,14 @@ static int lock_image(struct blk_file *io, const char *path, bool writable,
 		return 0;
 	int e = errno;
 	if (e != EWOULDBLOCK) {
-		snprintf(err, errlen, "image %s: cannot lock: %s", path, strerror(e));
+		snprintf(err, errlen, "image %s: cannot lock: %s", log_str(path).s, strerror(e));
 		return -e;
 	}
 	long pid = lock_holder(io->fd);
 	if (pid)
-		snprintf(err, errlen, "image %s is locked by another process (pid %ld)", path, pid);
+		snprintf(err, errlen, "image %s is locked by another process (pid %ld)", log_str(path).s, pid);
 	else
-		snprintf(err, errlen, "image %s is locked by another process", path);
+		snprintf(err, errlen, "image %s is locked by another process", log_str(path).s);
 	return -EBUSY;
 }
 
@@ -109,23 +109,23 @@ static int check_image(struct blk_file *io, const char *path, char *err, size_t 
 
 	if (fstat(io->fd, &st) < 0) {
 		int e = errno;
-		snprintf(err, errlen, "image %s: %s", path, strerror(e));
+		snprintf(err, errlen, "image %s: %s", log_str(path).s, strerror(e));
 		return -e;
 	}
 	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
-		snprintf(err, errlen, "image %s: not a regular file or block device", path);
+		snprintf(err, errlen, "image %s: not a regular file or block device", log_str(path).s);
 		return -EINVAL;
 	}
 	/* lseek, not st_size: it also sizes block devices. */
 	off_t size = lseek(io->fd, 0, SEEK_END);
 	if (size < 0) {
 		int e = errno;
-		snprintf(err, errlen, "image %s: cannot size: %s", path, strerror(e));
+		snprintf(err, errlen, "image %s: cannot size: %s", log_str(path).s, strerror(e));
 		return -e;
 	}
 	if (size % SECTOR) {
 		snprintf(err, errlen, "image %s: size %lld is not a multiple of %d bytes",
-			 path, (long long)size, SECTOR);
+			 log_str(path).s, (long long)size, SECTOR);
 		return -EINVAL;
 	}
 	io->size = size;
@@ -224,14 +224,14 @@ int blk_file_open(struct blk_backend *out, const char *path, unsigned flags, uns
 	int e;
 
 	if (!io) {
-		snprintf(err, errlen, "image %s: %s", path, strerror(ENOMEM));
+		snprintf(err, errlen, "image %s: %s", log_str(path).s, strerror(ENOMEM));
 		return -ENOMEM;
 	}
 	io->read_only = ro;
 	io->fd = open(path, oflags);
 	if (io->fd < 0) {
 		e = -errno;
-		snprintf(err, errlen, "image %s: %s", path, strerror(-e));
+		snprintf(err, errlen, "image %s: %s", log_str(path).s, strerror(-e));
 	} else {
 		e = check_image(io, path, err, errlen);
 	}
@@ -257,7 +257,7 @@ int blk_file_adopt(struct blk_backend *out, int fd, uint64_t size, unsigned flag
 
 	if (!io) {
 		close(fd);
-		snprintf(err, errlen, "%s: %s", name, strerror(ENOMEM));
+		snprintf(err, errlen, "%s: %s", log_str(name).s, strerror(ENOMEM));
 		return -ENOMEM;
 	}
 	io->fd = fd;

@@ -381,6 +381,11 @@ void mote_cli_help(FILE *f)
 	cli_print_help(f, 0);
 }
 
+void mote_cli_print_ok(FILE *f, const struct mote_config *cfg)
+{
+	cli_print_ok(f, &cfg->c);
+}
+
 unsigned mote_config_cpus(const struct mote_config *cfg)
 {
 	return cfg->c.cpus;

@@ -177,6 +177,10 @@ int mote_cli_parse(int argc, char **argv, enum mote_command *cmd,
 /* mote's usage screen. */
 void mote_cli_help(FILE *f);
 
+/* What mote validate prints for a config mote_cli_parse() accepted:
+ * "FILE: ok", the file's name escaped as in error lines. */
+void mote_cli_print_ok(FILE *f, const struct mote_config *cfg);
+
 /* ------------------------------------------------------------------ */
 /* Results                                                            */
 /* ------------------------------------------------------------------ */

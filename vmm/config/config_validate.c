@@ -4,6 +4,7 @@
  * file and field. Everything here happens before /dev/kvm is opened.
  */
 #include "vmm/config/config.h"
+#include "vmm/base/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -50,7 +51,9 @@ static void where(const struct vctx *v, const struct place *p, char *buf, size_t
 		 p->section, index, p->key);
 }
 
-/* One message: the place, then what follows it. Always -EINVAL. */
+/* One message: the place, then what follows it. Always -EINVAL. Both
+ * parts carry the user's strings (the file's name, paths, ids), so both
+ * are escaped: the message stays one line whatever they hold. */
 __attribute__((format(printf, 3, 4)))
 static int fail(struct vctx *v, const struct place *p, const char *fmt, ...)
 {
@@ -61,7 +64,7 @@ static int fail(struct vctx *v, const struct place *p, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	snprintf(v->err, v->errlen, "%s%s", pre, msg);
+	snprintf(v->err, v->errlen, "%s%s", log_str(pre).s, log_str(msg).s);
 	return -EINVAL;
 }
 
@@ -146,7 +149,7 @@ static int check_boot(struct vctx *v)
 
 	if (!c->kernel && c->source) {
 		snprintf(v->err, v->errlen, "%s: boot-source.kernel_image_path: missing",
-			 c->source);
+			 log_str(c->source).s);
 		return -EINVAL;
 	}
 	if (!c->kernel) {
@@ -381,7 +384,7 @@ static int check_devices(struct vctx *v)
 
 	if (c->ndrives + c->nnets > CONFIG_MAX_DEVICES) {
 		snprintf(v->err, v->errlen, "%s%s%zu drives and %zu network interfaces: at most %d in all",
-			 c->source ? c->source : "", c->source ? ": " : "",
+			 c->source ? log_str(c->source).s : "", c->source ? ": " : "",
 			 c->ndrives, c->nnets, CONFIG_MAX_DEVICES);
 		return -EINVAL;
 	}
@@ -442,16 +445,9 @@ static int check_cmdline(struct vctx *v)
 
 	for (char **a = c->job_argv; a && *a; a++) {
 		const char *why = arg_problem(*a);
-		if (why && strpbrk(*a, "\n\r\v\f")) {
-			/* Not echoed: the message must stay one line. */
-			snprintf(v->err, v->errlen, "job argument %td: %s; "
-				 "the kernel command line cannot carry it",
-				 a - c->job_argv + 1, why);
-			return -EINVAL;
-		}
 		if (why) {
 			snprintf(v->err, v->errlen, "job argument '%s': %s; "
-				 "the kernel command line cannot carry it", *a, why);
+				 "the kernel command line cannot carry it", log_str(*a).s, why);
 			return -EINVAL;
 		}
 	}
