@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -209,7 +210,7 @@ static const struct bad_json bad_jsons[] = {
 	{ "{\"boot-source\": {\"kernel_image_path\": \"k\", \"initrd_path\": \"/nope\"}}",
 	  "vm.json: boot-source.initrd_path: /nope: No such file or directory" },
 	{ "{\"boot-source\": {\"kernel_image_path\": \"fifo\"}}",
-	  "vm.json: boot-source.kernel_image_path: fifo: not a regular file or block device" },
+	  "vm.json: boot-source.kernel_image_path: fifo: not a regular file" },
 	{ "{" KERNEL ", \"drives\": {}}", "vm.json: drives: expected an array, got an object" },
 	{ "{" KERNEL ", \"drives\": [\"d.img\"]}",
 	  "vm.json: drives[0]: expected an object, got a string" },
@@ -872,6 +873,48 @@ START_TEST(config_file_kinds)
 }
 END_TEST
 
+/* A path naming a device node is refused from its stat alone: opening a
+ * FIFO could block and opening a device can have side effects, so
+ * inotify must see no open of it. The check's own timeout catches a
+ * validator that blocks on the FIFO. */
+START_TEST(device_paths_not_opened)
+{
+	static const struct { const char *json, *msg; } cases[] = {
+		{ "{" KERNEL ", \"drives\": [{\"drive_id\": \"a\", \"path_on_host\": \"fifo\"}]}",
+		  "vm.json: drives[0].path_on_host: fifo: not a regular file or block device" },
+		{ "{\"boot-source\": {\"kernel_image_path\": \"k\", \"initrd_path\": \"fifo\"}}",
+		  "vm.json: boot-source.initrd_path: fifo: not a regular file" },
+		{ "{" KERNEL ", \"drives\": [{\"drive_id\": \"a\", \"path_on_host\": \"/dev/null\", "
+		  "\"is_read_only\": true}]}",
+		  "vm.json: drives[0].path_on_host: /dev/null: not a regular file or block device" },
+		/* Opened without a controlling terminal, /dev/tty would fail
+		 * with ENXIO instead: the message shows it was not opened. */
+		{ "{" KERNEL ", \"drives\": [{\"drive_id\": \"a\", \"path_on_host\": \"/dev/tty\", "
+		  "\"is_read_only\": true}]}",
+		  "vm.json: drives[0].path_on_host: /dev/tty: not a regular file or block device" },
+		{ "{\"boot-source\": {\"kernel_image_path\": \"/dev/zero\"}}",
+		  "vm.json: boot-source.kernel_image_path: /dev/zero: not a regular file" },
+	};
+	int in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	struct vm_config c;
+	char err[512], ev[4096];
+
+	ck_assert_int_ge(in, 0);
+	ck_assert_int_ge(inotify_add_watch(in, "fifo", IN_OPEN | IN_ACCESS), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		ck_assert_int_eq(load(&c, cases[i].json, err, sizeof(err)), -EINVAL);
+		ck_assert_str_eq(err, cases[i].msg);
+		config_release(&c);
+	}
+	ck_assert_msg(read(in, ev, sizeof(ev)) < 0 && errno == EAGAIN,
+		      "the validator opened the FIFO");
+	/* The watch works: an open is seen. */
+	close(open("fifo", O_RDONLY | O_NONBLOCK));
+	ck_assert_int_gt(read(in, ev, sizeof(ev)), 0);
+	close(in);
+}
+END_TEST
+
 /* ---- sizes ---- */
 
 struct size_case {
@@ -981,6 +1024,7 @@ int main(void)
 	tcase_add_loop_test(tc, hostfwd_parsing, 0, sizeof(fwds) / sizeof(*fwds));
 	tcase_add_test(tc, hostfwd_longest_text);
 	tcase_add_test(tc, config_file_kinds);
+	tcase_add_test(tc, device_paths_not_opened);
 	tcase_add_loop_test(tc, size_parsing, 0, sizeof(sizes) / sizeof(*sizes));
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

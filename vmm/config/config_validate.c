@@ -77,21 +77,33 @@ static int out_of_range(struct vctx *v, const struct place *p, uint64_t val,
 		    p->from == CONFIG_FROM_FILE ? " is" : ":", lo, hi);
 }
 
-/* 0, or why path cannot back an image: it must open for reading (and
- * writing, if the guest may write it) and be a file or block device. */
-static int check_image(const char *path, bool write, struct stat *st)
-{
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	int r = 0;
+/* What a path must name: a kernel or initrd is read as a file, a drive
+ * may also be a block device. */
+enum image_kind { IMAGE_FILE, IMAGE_DRIVE };
 
+/* 0, or why path cannot be used as kind. The type is checked with stat
+ * before anything is opened: opening a device node (a tape, a tty, a
+ * FIFO) can have side effects or block. Only a file or block device is
+ * then opened, to prove it readable; O_NONBLOCK and O_NOCTTY keep even a
+ * FIFO or tty swapped in meanwhile from blocking or becoming ours. */
+static int check_image(const char *path, enum image_kind kind, bool write, struct stat *st)
+{
+	struct stat now;
+	int fd, r = 0;
+
+	if (stat(path, st) < 0)
+		return -errno;
+	if (S_ISDIR(st->st_mode))
+		return -EISDIR;
+	if (!S_ISREG(st->st_mode) && !(kind == IMAGE_DRIVE && S_ISBLK(st->st_mode)))
+		return -ENODEV;
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, st) < 0)
+	if (fstat(fd, &now) < 0)
 		r = -errno;
-	else if (S_ISDIR(st->st_mode))
-		r = -EISDIR;
-	else if (!S_ISREG(st->st_mode) && !S_ISBLK(st->st_mode))
-		r = -ENODEV;
+	else if (now.st_dev != st->st_dev || now.st_ino != st->st_ino)
+		r = -EAGAIN;   /* replaced between stat and open */
 	else if (write && access(path, W_OK) < 0)
 		r = -errno;
 	close(fd);
@@ -99,12 +111,15 @@ static int check_image(const char *path, bool write, struct stat *st)
 }
 
 static int image(struct vctx *v, const struct place *p, const char *path,
-		 bool write, struct stat *st)
+		 enum image_kind kind, bool write, struct stat *st)
 {
-	int r = check_image(path, write, st);
+	int r = check_image(path, kind, write, st);
 
 	if (r == -ENODEV)
-		return fail(v, p, "%s: not a regular file or block device", path);
+		return fail(v, p, "%s: not a regular file%s", path,
+			    kind == IMAGE_DRIVE ? " or block device" : "");
+	if (r == -EAGAIN)
+		return fail(v, p, "%s: replaced while it was being checked", path);
 	/* Readable but not writable: read-only access would do. */
 	if ((r == -EACCES || r == -EROFS || r == -EPERM) && write &&
 	    access(path, R_OK) == 0)
@@ -156,9 +171,9 @@ static int check_boot(struct vctx *v)
 		snprintf(v->err, v->errlen, "--kernel is required");
 		return -EINVAL;
 	}
-	r = image(v, &pk, c->kernel, false, &st);
+	r = image(v, &pk, c->kernel, IMAGE_FILE, false, &st);
 	if (!r && c->initrd)
-		r = image(v, &pi, c->initrd, false, &st);
+		r = image(v, &pi, c->initrd, IMAGE_FILE, false, &st);
 	return r;
 }
 
@@ -216,7 +231,7 @@ static int check_drive(struct vctx *v, size_t i, struct stat *sts)
 	for (size_t j = 0; j < i; j++)
 		if (strcmp(d->id, v->c->drives[j].id) == 0)
 			return fail(v, &pid, "'%s': a drive with this id exists", d->id);
-	if (image(v, &p, d->path, !d->read_only && !d->ephemeral, &sts[i]))
+	if (image(v, &p, d->path, IMAGE_DRIVE, !d->read_only && !d->ephemeral, &sts[i]))
 		return -EINVAL;
 	return check_shared(v, i, sts);
 }
