@@ -987,6 +987,98 @@ START_TEST(image_through_evloop)
 }
 END_TEST
 
+/* ---- Draining: teardown never leaves I/O in flight ---- */
+
+struct drain_req {
+	struct blk_io_req r;
+	struct iovec iov;
+	int err;                   /* 1 until done */
+};
+
+static void drain_req_done(struct blk_io_req *r, int err)
+{
+	((struct drain_req *)r)->err = err;
+}
+
+static void drain_submit(struct blk_backend *be, struct drain_req *q, unsigned tag,
+			 void *buf, size_t len, uint64_t off)
+{
+	q->iov = (struct iovec){ buf, len };
+	q->err = 1;
+	q->r = (struct blk_io_req){ .op = BLK_IO_READ, .offset = off, .iov = &q->iov,
+				    .iovcnt = 1, .tag = tag, .done = drain_req_done };
+	ck_assert_int_eq(be->ops->submit(be->be, &q->r), 0);
+}
+
+/* The fault: the first waits fail as a broken kernel's would. */
+static int failed_waits;
+
+static int failing_wait(struct io_uring *ring, struct io_uring_cqe **cqe,
+			struct __kernel_timespec *ts)
+{
+	if (failed_waits < 5) {
+		failed_waits++;
+		return -ENOMEM;
+	}
+	return io_uring_wait_cqe_timeout(ring, cqe, ts);
+}
+
+/* A wait that fails with something else than EINTR is retried: drain
+ * returns only with every request delivered. */
+START_TEST(drain_survives_failed_waits)
+{
+	struct blk_backend be;
+	struct drain_req q[8];
+	static uint8_t buf[8][4096];
+	char path[256], err[256];
+
+	make_image(path, sizeof(path), tmpdir(), DISK_SIZE);
+	ck_assert_int_eq(blk_file_open(&be, path, BLK_FILE_RO, 8, err, sizeof(err)), 0);
+	((struct blk_file *)be.be)->wait_cqe = failing_wait;
+	for (unsigned i = 0; i < 8; i++)
+		drain_submit(&be, &q[i], i, buf[i], sizeof(buf[i]), (uint64_t)i * 4096);
+	be.ops->drain(be.be);
+	ck_assert_int_ge(failed_waits, 1);
+	ck_assert_uint_eq(blk_file_inflight(&be), 0);
+	for (unsigned i = 0; i < 8; i++) {
+		ck_assert_int_eq(q[i].err, 0);
+		for (unsigned j = 0; j < 4096; j++)   /* each byte is its sector */
+			ck_assert_uint_eq(buf[i][j], (uint8_t)(i * 8 + j / 512));
+	}
+	be.ops->close(be.be);
+	unlink(path);
+}
+END_TEST
+
+/* A request that would never finish (a read from an empty pipe, as a
+ * hung device's would be) is cancelled, and drain waits for that. The
+ * tcase's timeout catches a drain that waits for ever. */
+START_TEST(drain_cancels_hung_io)
+{
+	struct blk_backend be;
+	struct drain_req q;
+	struct timespec t0, t1;
+	uint8_t buf[512];
+	char err[256];
+	int p[2];
+
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(blk_file_adopt(&be, p[0], 4096, BLK_FILE_RO | BLK_FILE_BUFFERED, 4,
+					"pipe", err, sizeof(err)), 0);
+	drain_submit(&be, &q, 0, buf, sizeof(buf), 0);
+	be.ops->kick(be.be);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	be.ops->drain(be.be);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ck_assert_uint_eq(blk_file_inflight(&be), 0);
+	ck_assert_int_eq(q.err, -ECANCELED);
+	ck_assert_int_ge((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000,
+			 DRAIN_CANCEL_MS - DRAIN_TICK_MS);
+	be.ops->close(be.be);
+	close(p[1]);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("blk");
@@ -1019,6 +1111,14 @@ int main(void)
 	tcase_add_test(img, image_batch);
 	tcase_add_test(img, image_through_evloop);
 	tcase_set_timeout(img, 60);
+	{
+		TCase *drain = tcase_create("drain");
+
+		tcase_add_test(drain, drain_survives_failed_waits);
+		tcase_add_test(drain, drain_cancels_hung_io);
+		tcase_set_timeout(drain, 10);
+		suite_add_tcase(s, drain);
+	}
 	suite_add_tcase(s, fake);
 	suite_add_tcase(s, img);
 

@@ -233,8 +233,10 @@ static void cow_drain(void *be)
 	while (c->inflight) {
 		c->base.ops->drain(c->base.be);
 		c->store.ops->drain(c->store.be);
+		/* Each request in flight has its sub in one file backend, and
+		 * their drains return only when empty: a guard, not a path. */
 		if (!blk_file_inflight(&c->base) && !blk_file_inflight(&c->store))
-			break;        /* nothing left below: a file backend gave up */
+			break;
 	}
 }
 
