@@ -42,6 +42,7 @@ struct fake_be {
 	uint8_t disk[DISK_SIZE];
 	struct blk_io_req *pending[2 * BLK_QUEUE_SIZE];
 	unsigned npending, submits, flushes;
+	unsigned max_pending;      /* the most ever in flight at once */
 	unsigned nfinished;        /* the first nfinished pending are done */
 	int fail;                  /* -errno to report, or 0 */
 	/* Like io_uring on cached data: kick() finishes the requests at
@@ -57,6 +58,8 @@ static int fake_submit(void *be, struct blk_io_req *r)
 	struct fake_be *f = be;
 
 	f->pending[f->npending++] = r;
+	if (f->npending > f->max_pending)
+		f->max_pending = f->npending;
 	f->submits++;
 	return 0;
 }
@@ -660,6 +663,36 @@ START_TEST(request_pool_exhaustion)
 }
 END_TEST
 
+/* The bound README states: however many chains a guest posts and however
+ * often it notifies, a drive has at most BLK_QUEUE_SIZE requests in flight
+ * in its backend. Four queues' worth of chains, published in rounds with
+ * completions in between: the most ever pending is the queue size. */
+START_TEST(inflight_bounded_by_queue_size)
+{
+	struct fx *x = fx_fake(false, 8);
+	struct vdrv_buf b[] = { { HDR, 16, false }, { DATA, 512, true }, { STATUS, 1, true } };
+	unsigned posted = 0;
+
+	put_hdr(x, HDR, VIRTIO_BLK_T_IN, 0);
+	uint16_t head = vdrv_chain(&x->drv, b, 3);
+	for (unsigned round = 0; round < 4 * BLK_QUEUE_SIZE / 8; round++) {
+		for (unsigned i = 0; i < 8; i++, posted++)
+			vdrv_publish(&x->drv, head);
+		for (unsigned k = 0; k < 3; k++)
+			kick(x);                    /* notifies in a tight loop */
+		ck_assert_uint_le(x->fake->npending, BLK_QUEUE_SIZE);
+		if (round % 32 == 31)        /* the ring never holds more */
+			fake_finish(x->fake, x->b);
+	}
+	while (x->fake->npending)
+		fake_finish(x->fake, x->b);
+	ck_assert_uint_eq(x->fake->max_pending, BLK_QUEUE_SIZE);
+	ck_assert_uint_eq(x->fake->submits, posted);
+	ck_assert_uint_eq(free_reqs(x->b), BLK_QUEUE_SIZE);
+	fx_free(x);
+}
+END_TEST
+
 /* Reset with requests in flight: they are waited for, and dropped. */
 START_TEST(reset_drops_inflight)
 {
@@ -1098,6 +1131,7 @@ int main(void)
 	tcase_add_test(fake, malformed_ring_needs_reset);
 	tcase_add_test(fake, too_many_segments);
 	tcase_add_test(fake, request_pool_exhaustion);
+	tcase_add_test(fake, inflight_bounded_by_queue_size);
 	tcase_add_test(fake, reset_drops_inflight);
 	tcase_add_test(fake, completion_during_kick);
 	tcase_add_test(img, image_read_write);
