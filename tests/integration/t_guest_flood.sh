@@ -1,0 +1,128 @@
+#!/bin/bash
+# shellcheck disable=SC2016  # $(...) and $! are for the guest's shell
+# A hostile guest, all at once, for about 20 s: it floods the console
+# (yes to /dev/console) while mote's stdout is a pipe read slowly, keeps
+# its vCPU exiting on unclaimed MMIO (reads of 0xc0000000, which no device
+# claims, through /dev/mem), and hammers one disk's queue (mote-diskbench
+# at queue depth 16 on /dev/vdb). Meanwhile a read from the other disk
+# must still complete, with the right data, and mote's memory must stay
+# bounded:
+#   - its peak RSS (VmHWM, the result file's peak_rss_kib) at most guest
+#     RAM + 32 MiB, what mote serve reserves for mote itself;
+#   - its own memory (RSS outside the guest-RAM mapping, sampled every
+#     0.5 s) at most 16 MiB, and growing by at most 1 MiB from the start
+#     of the flood to its end.
+# --debug makes mote count the unclaimed accesses at the end: at least
+# 10,000 MMIO reads must have reached it, or the flood did not happen.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/ci_lib.sh"
+need_file "$KERNEL" "guest kernel" || exit 1
+need_file "$INITRD" "guest initrd" || exit 1
+
+MEM_MIB=256
+HWM_SLACK_KIB=$((32 * 1024))
+OWN_MAX_KIB=$((16 * 1024))
+OWN_GROWTH_KIB=1024
+MARK=mote-flood-marker
+
+# vda: read-only, MARK at sector 1; vdb: scratch for the hammer.
+DA=$T_OUT/marker.img
+DB=$T_OUT/scratch.img
+truncate -s 16M "$DA"
+printf '%s' "$MARK" | dd of="$DA" bs=512 seek=1 conv=notrunc status=none
+truncate -s 64M "$DB"
+RES=$T_OUT/result.json
+LOG=$T_OUT/console.log
+
+JOB='yes mote-flood-console-line >/dev/console & y=$!;
+mote-diskbench /dev/vdb --seconds 5 --depth 16 >/tmp/db 2>&1 & d=$!;
+while :; do dd if=/dev/mem of=/dev/null bs=4096 count=16 skip=786432 2>/dev/null || break; done & m=$!;
+sleep 3; echo flood-started;
+v=$(dd if=/dev/vda bs=512 skip=1 count=1 2>/dev/null | head -c 17); echo flood-read=$v;
+wait $d; echo flood-hammer=$(grep -c iops= /tmp/db);
+kill $y $m; wait;
+echo flood-mmio-bytes=$(dd if=/dev/mem bs=4096 count=1 skip=786432 2>/dev/null | wc -c);
+echo flood-done'
+JOB=$(printf '%s' "$JOB" | tr '\n' ' ')
+
+# own_kib PID: RSS of PID outside mappings as large as guest RAM.
+own_kib() {
+	awk -v big=$((MEM_MIB * 1024)) '
+		/^[0-9a-f]+-[0-9a-f]+ / { split($1, a, "-"); g = 0 }
+		/^Size:/ { g = $2 >= big }
+		/^Rss:/ { if (!g) own += $2 }
+		END { print own + 0 }' "/proc/$1/smaps" 2>/dev/null
+}
+
+FIFO=$T_OUT/console.fifo
+mkfifo "$FIFO"
+T_BOOTS=$((T_BOOTS + 1))
+CONSOLE=$T_OUT/console.$T_BOOTS
+STDERR=$T_OUT/stderr.$T_BOOTS
+RAW=$CONSOLE.raw
+: >"$RAW"
+"$MOTE" run --kernel "$KERNEL" --initrd "$INITRD" --mem "$MEM_MIB" \
+	--drive "$DA,ro" --drive "$DB" --timeout 150 --debug --result "$RES" \
+	--console-log "$LOG" -- "$JOB" </dev/null >"$FIFO" 2>"$STDERR" &
+PID=$!
+note "boot $T_BOOTS (background, pid $PID): mote run ... -- <flood job>"
+# The slow reader: 16 KiB every 20 ms at most, until mote's end of file.
+(
+	exec <"$FIFO"
+	while :; do
+		n=$(dd bs=16k count=1 status=none 2>/dev/null | tee -a "$RAW" | wc -c)
+		[ "$n" -gt 0 ] || break
+		sleep 0.02
+	done
+) &
+READER=$!
+
+first=
+max=0
+samples=0
+while alive "$PID"; do
+	own=$(own_kib "$PID")
+	if [ -n "$own" ] && [ "$own" -gt 0 ]; then
+		if [ -z "$first" ] && tr -d '\r' <"$RAW" | grep -q '^flood-started'; then
+			first=$own
+		fi
+		if [ -n "$first" ]; then
+			samples=$((samples + 1))
+			[ "$own" -le "$max" ] || max=$own
+		fi
+	fi
+	sleep 0.5
+done
+STATUS=0
+wait "$PID" || STATUS=$?
+wait "$READER"
+tr -d '\r' <"$RAW" >"$CONSOLE"
+note "mote -> status $STATUS; console $(stat -c %s "$RAW") bytes, log $(stat -c %s "$LOG" 2>/dev/null) bytes"
+
+expect_status 0
+expect_console '^flood-started'
+expect_value flood-read "$MARK" "the disk read during the flood"
+expect_value flood-hammer 3 "mote-diskbench's three tests on the hammered queue"
+expect_value flood-mmio-bytes 4096 "a read of unclaimed MMIO through /dev/mem"
+expect_console '^flood-done'
+lines=$(grep -c '^mote-flood-console-line' "$CONSOLE")
+note "console flood lines seen: $lines"
+[ "$lines" -ge 1000 ] || fail "only $lines flood lines reached the console"
+
+unclaimed=$(sed -n 's/.*mmio: \([0-9]*\) unhandled reads.*/\1/p' "$STDERR" | tail -n 1)
+note "unclaimed MMIO reads counted: ${unclaimed:-none}"
+[ "${unclaimed:-0}" -ge 10000 ] || fail "fewer than 10000 unclaimed MMIO reads reached mote"
+
+hwm=$(result_get "$RES" peak_rss_kib)
+note "peak RSS $hwm KiB (bound $((MEM_MIB * 1024 + HWM_SLACK_KIB))); own RSS at the flood's start ${first:-?} KiB, at most $max KiB over $samples samples"
+[ -n "$hwm" ] && [ "$hwm" -le $((MEM_MIB * 1024 + HWM_SLACK_KIB)) ] ||
+	fail "peak RSS ${hwm:-?} KiB is above guest RAM + $((HWM_SLACK_KIB / 1024)) MiB"
+if [ -z "$first" ] || [ "$samples" -lt 10 ]; then
+	fail "too few memory samples during the flood ($samples)"
+else
+	[ "$max" -le "$OWN_MAX_KIB" ] || fail "mote's own RSS reached $max KiB (bound $OWN_MAX_KIB)"
+	[ $((max - first)) -le "$OWN_GROWTH_KIB" ] ||
+		fail "mote's own RSS grew by $((max - first)) KiB during the flood (bound $OWN_GROWTH_KIB)"
+fi
+size=$(stat -c %s "$LOG" 2>/dev/null || echo 0)
+[ "$size" -le $((16 * 1024 * 1024 + 100)) ] || fail "the console log grew to $size bytes, past its 16 MiB cap"
