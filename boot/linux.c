@@ -18,18 +18,23 @@
 #include "boot/layout.h"
 #include "boot/linux_priv.h"
 #include "vmm/base/gmem.h"
+#include "vmm/base/log.h"
 
 #define PAGE_SIZE        4096ULL
 #define HEAD_BYTES       1024   /* covers the setup header and an ELF header */
 
+/* The messages name the kernel's and initrd's paths, the user's strings:
+ * the line is escaped so that it stays one line. */
 int linux_fail(struct linux_ctx *c, int ret, const char *fmt, ...)
 {
+	char line[LOG_STR_MAX];
 	va_list ap;
 
 	if (c->err && c->errlen) {
 		va_start(ap, fmt);
-		vsnprintf(c->err, c->errlen, fmt, ap);
+		vsnprintf(line, sizeof(line), fmt, ap);
 		va_end(ap);
+		snprintf(c->err, c->errlen, "%s", log_str(line).s);
 	}
 	return ret;
 }

@@ -108,12 +108,17 @@ static void flush_locked(struct console *c)
 	c->out_len = 0;
 }
 
+static int arm_timer(struct console *c, long ns)
+{
+	struct itimerspec its = { .it_value = { .tv_nsec = ns } };
+
+	return timerfd_settime(c->flush_fd, 0, &its, NULL);
+}
+
 static void arm_flush(struct console *c)
 {
-	struct itimerspec its = { .it_value = { .tv_nsec = CONSOLE_FLUSH_DELAY_NS } };
-
 	/* If the timer cannot be armed, flush per byte rather than never. */
-	if (timerfd_settime(c->flush_fd, 0, &its, NULL) < 0)
+	if (arm_timer(c, CONSOLE_FLUSH_DELAY_NS) < 0)
 		flush_locked(c);
 }
 
@@ -148,6 +153,25 @@ void console_set_sink(struct console *c, console_sink_fn fn, void *opaque)
 	pthread_mutex_unlock(&c->out_lock);
 }
 
+/* Would a write to out_fd block now? A pipe or socket that polls
+ * writable takes the (at most CONSOLE_OUT_BUF) buffered bytes at once. */
+static bool out_blocked(const struct console *c)
+{
+	struct pollfd p = { .fd = c->out_fd, .events = POLLOUT };
+
+	if (c->sink != fd_sink || c->out_fd < 0 || c->out_dead)
+		return false;
+	return poll(&p, 1, 0) == 0;
+}
+
+/*
+ * The timer's flush, on the event loop, which the disks and network
+ * interfaces share: it must never wait for a slow console reader. If a
+ * vCPU holds the lock (it is writing a full buffer, and may be blocked),
+ * or the reader has not made room, try again later; the buffer stays at
+ * CONSOLE_OUT_BUF bytes, and a guest that fills it blocks in its own
+ * vCPU until the reader catches up.
+ */
 static void on_flush(void *opaque, uint32_t events)
 {
 	struct console *c = opaque;
@@ -155,7 +179,15 @@ static void on_flush(void *opaque, uint32_t events)
 
 	if (read(c->flush_fd, &expirations, sizeof(expirations)) < 0) {
 	}
-	console_flush(c);
+	if (pthread_mutex_trylock(&c->out_lock) != 0) {
+		arm_timer(c, CONSOLE_RETRY_NS);
+		return;
+	}
+	if (c->out_len && out_blocked(c))
+		arm_timer(c, CONSOLE_RETRY_NS);
+	else
+		flush_locked(c);
+	pthread_mutex_unlock(&c->out_lock);
 }
 
 /* ---- input ---- */
@@ -408,7 +440,7 @@ fail_mutex:
 	pthread_mutex_destroy(&c->out_lock);
 fail:
 	if (errbuf && errlen)
-		snprintf(errbuf, errlen, "%s: %s", what, strerror(-err));
+		snprintf(errbuf, errlen, "%s: %s", log_str(what).s, strerror(-err));
 	return err;
 }
 

@@ -4,7 +4,9 @@
  * Output: bytes the guest transmits are buffered and handed to the sink
  * (by default a writer to out_fd) about a millisecond later from the event
  * loop, or at once when the buffer fills, and copied to an optional log
- * file capped at log_max bytes. Input: in_fd is read on the event loop and
+ * file capped at log_max bytes. The buffer is fixed (CONSOLE_OUT_BUF): a
+ * guest that outruns a slow reader blocks in its vCPU when it is full,
+ * and the event loop never waits for the reader (it retries later). Input: in_fd is read on the event loop and
  * fed to the uart; when the uart's FIFO is full, reading pauses until the
  * guest drains it (no busy loop, no lost input). A terminal in_fd is put
  * in raw mode (output processing kept, so "\n" still starts a new line)
@@ -28,6 +30,7 @@ struct uart;
 #define CONSOLE_OUT_BUF         4096
 #define CONSOLE_IN_BUF          256
 #define CONSOLE_FLUSH_DELAY_NS  1000000        /* output latency bound */
+#define CONSOLE_RETRY_NS        10000000       /* the reader is slow: look again */
 #define CONSOLE_STALL_MS        1000           /* non-blocking sink: give up after */
 
 /* Where guest output goes. Called with the output lock held, from the

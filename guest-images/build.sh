@@ -6,6 +6,7 @@
 #   initrd.gz    busybox-static initramfs: /init (guest-images/init),
 #                /bin/mote-exit, /bin/mote-diskbench (`make bench`'s disk
 #                test), /bin/mote-netbench (the network tests and bench),
+#                /bin/mote-flood (t_guest_flood's hostile loops),
 #                virtio-mmio/blk/net modules (virtio_net with its
 #                failover and net_failover dependencies)
 #   mote-netbench  the same static network tool, for the host side
@@ -42,6 +43,7 @@ stage_tree() {
 	install -m 0755 "$BUILDTMP/mote-exit" "$d/bin/mote-exit"
 	install -m 0755 "$BUILDTMP/mote-diskbench" "$d/bin/mote-diskbench"
 	install -m 0755 "$BUILDTMP/mote-netbench" "$d/bin/mote-netbench"
+	install -m 0755 "$BUILDTMP/mote-flood" "$d/bin/mote-flood"
 	echo mote >"$d/etc/hostname"
 	echo 'root:x:0:0:root:/root:/bin/sh' >"$d/etc/passwd"
 	echo 'root:x:0:' >"$d/etc/group"
@@ -80,7 +82,7 @@ KVER=$(kernel_fetch linux-image-cloud-amd64 "$CACHE")
 DIR=$CACHE/$KVER
 KEY=$(echo "$GUEST_MODULES $ROOTFS_MIB" |
 	cat "$HERE/init" "$HERE/udhcpc.script" "$HERE/mote-exit.c" "$HERE/mote-diskbench.c" \
-		"$HERE/mote-netbench.c" \
+		"$HERE/mote-netbench.c" "$HERE/mote-flood.c" \
 		"$HERE/build.sh" "$TOP/tools/sandbox-lib.sh" - |
 	content_hash)
 if [ ! -s "$DIR/vmlinuz" ] || [ ! -s "$DIR/initrd-$KEY.gz" ] || [ ! -s "$DIR/rootfs-$KEY.ext4" ] ||
@@ -93,6 +95,7 @@ if [ ! -s "$DIR/vmlinuz" ] || [ ! -s "$DIR/initrd-$KEY.gz" ] || [ ! -s "$DIR/roo
 		"$HERE/mote-diskbench.c"
 	gcc -static -O2 -s -Wall -Wextra -Werror -o "$BUILDTMP/mote-netbench" \
 		"$HERE/mote-netbench.c"
+	gcc -static -O2 -s -Wall -Wextra -Werror -o "$BUILDTMP/mote-flood" "$HERE/mote-flood.c"
 	kernel_extract "$DIR/kernel.deb" "$BUILDTMP/pkg" "$KVER"
 	cp "$BUILDTMP/pkg/boot/vmlinuz-$KVER" "$DIR/vmlinuz.tmp" && mv "$DIR/vmlinuz.tmp" "$DIR/vmlinuz"
 	# Other worktrees and branches share this cache with their own

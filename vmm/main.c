@@ -117,7 +117,7 @@ int main(int argc, char **argv)
 	} else if (cmd == MOTE_COMMAND_VERSION) {
 		printf("mote %s\n", mote_version());
 	} else if (cmd == MOTE_COMMAND_VALIDATE) {
-		printf("%s: ok\n", argv[2]);
+		mote_cli_print_ok(stdout, cfg);
 	} else {
 		status = run(cfg);
 	}

@@ -172,6 +172,7 @@ struct fake_be {
 	uint8_t disk[DISK_SIZE];
 	struct blk_io_req *pending[2 * BLK_QUEUE_SIZE];
 	unsigned npending, submits, flushes;
+	unsigned max_pending;      /* the most ever in flight at once */
 	unsigned nfinished;        /* the first nfinished pending are done */
 	int fail;                  /* -errno to report, or 0 */
 	/* Like io_uring on cached data: kick() finishes the requests at
@@ -187,6 +188,8 @@ static int fake_submit(void *be, struct blk_io_req *r)
 	struct fake_be *f = be;
 
 	f->pending[f->npending++] = r;
+	if (f->npending > f->max_pending)
+		f->max_pending = f->npending;
 	f->submits++;
 	return 0;
 }
@@ -790,6 +793,36 @@ START_TEST(request_pool_exhaustion)
 }
 END_TEST
 
+/* The bound README states: however many chains a guest posts and however
+ * often it notifies, a drive has at most BLK_QUEUE_SIZE requests in flight
+ * in its backend. Four queues' worth of chains, published in rounds with
+ * completions in between: the most ever pending is the queue size. */
+START_TEST(inflight_bounded_by_queue_size)
+{
+	struct fx *x = fx_fake(false, 8);
+	struct vdrv_buf b[] = { { HDR, 16, false }, { DATA, 512, true }, { STATUS, 1, true } };
+	unsigned posted = 0;
+
+	put_hdr(x, HDR, VIRTIO_BLK_T_IN, 0);
+	uint16_t head = vdrv_chain(&x->drv, b, 3);
+	for (unsigned round = 0; round < 4 * BLK_QUEUE_SIZE / 8; round++) {
+		for (unsigned i = 0; i < 8; i++, posted++)
+			vdrv_publish(&x->drv, head);
+		for (unsigned k = 0; k < 3; k++)
+			kick(x);                    /* notifies in a tight loop */
+		ck_assert_uint_le(x->fake->npending, BLK_QUEUE_SIZE);
+		if (round % 32 == 31)        /* the ring never holds more */
+			fake_finish(x->fake, x->b);
+	}
+	while (x->fake->npending)
+		fake_finish(x->fake, x->b);
+	ck_assert_uint_eq(x->fake->max_pending, BLK_QUEUE_SIZE);
+	ck_assert_uint_eq(x->fake->submits, posted);
+	ck_assert_uint_eq(free_reqs(x->b), BLK_QUEUE_SIZE);
+	fx_free(x);
+}
+END_TEST
+
 /* Reset with requests in flight: they are waited for, and dropped. */
 START_TEST(reset_drops_inflight)
 {
@@ -1264,6 +1297,98 @@ START_TEST(image_through_evloop)
 }
 END_TEST
 
+/* ---- Draining: teardown never leaves I/O in flight ---- */
+
+struct drain_req {
+	struct blk_io_req r;
+	struct iovec iov;
+	int err;                   /* 1 until done */
+};
+
+static void drain_req_done(struct blk_io_req *r, int err)
+{
+	((struct drain_req *)r)->err = err;
+}
+
+static void drain_submit(struct blk_backend *be, struct drain_req *q, unsigned tag,
+			 void *buf, size_t len, uint64_t off)
+{
+	q->iov = (struct iovec){ buf, len };
+	q->err = 1;
+	q->r = (struct blk_io_req){ .op = BLK_IO_READ, .offset = off, .iov = &q->iov,
+				    .iovcnt = 1, .tag = tag, .done = drain_req_done };
+	ck_assert_int_eq(be->ops->submit(be->be, &q->r), 0);
+}
+
+/* The fault: the first waits fail as a broken kernel's would. */
+static int failed_waits;
+
+static int failing_wait(struct io_uring *ring, struct io_uring_cqe **cqe,
+			struct __kernel_timespec *ts)
+{
+	if (failed_waits < 5) {
+		failed_waits++;
+		return -ENOMEM;
+	}
+	return io_uring_wait_cqe_timeout(ring, cqe, ts);
+}
+
+/* A wait that fails with something else than EINTR is retried: drain
+ * returns only with every request delivered. */
+START_TEST(drain_survives_failed_waits)
+{
+	struct blk_backend be;
+	struct drain_req q[8];
+	static uint8_t buf[8][4096];
+	char path[256], err[256];
+
+	make_image(path, sizeof(path), tmpdir(), DISK_SIZE);
+	ck_assert_int_eq(blk_file_open(&be, path, BLK_FILE_RO, 8, err, sizeof(err)), 0);
+	((struct blk_file *)be.be)->wait_cqe = failing_wait;
+	for (unsigned i = 0; i < 8; i++)
+		drain_submit(&be, &q[i], i, buf[i], sizeof(buf[i]), (uint64_t)i * 4096);
+	be.ops->drain(be.be);
+	ck_assert_int_ge(failed_waits, 1);
+	ck_assert_uint_eq(blk_file_inflight(&be), 0);
+	for (unsigned i = 0; i < 8; i++) {
+		ck_assert_int_eq(q[i].err, 0);
+		for (unsigned j = 0; j < 4096; j++)   /* each byte is its sector */
+			ck_assert_uint_eq(buf[i][j], (uint8_t)(i * 8 + j / 512));
+	}
+	be.ops->close(be.be);
+	unlink(path);
+}
+END_TEST
+
+/* A request that would never finish (a read from an empty pipe, as a
+ * hung device's would be) is cancelled, and drain waits for that. The
+ * tcase's timeout catches a drain that waits for ever. */
+START_TEST(drain_cancels_hung_io)
+{
+	struct blk_backend be;
+	struct drain_req q;
+	struct timespec t0, t1;
+	uint8_t buf[512];
+	char err[256];
+	int p[2];
+
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(blk_file_adopt(&be, p[0], 4096, BLK_FILE_RO | BLK_FILE_BUFFERED, 4,
+					"pipe", err, sizeof(err)), 0);
+	drain_submit(&be, &q, 0, buf, sizeof(buf), 0);
+	be.ops->kick(be.be);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	be.ops->drain(be.be);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ck_assert_uint_eq(blk_file_inflight(&be), 0);
+	ck_assert_int_eq(q.err, -ECANCELED);
+	ck_assert_int_ge((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000,
+			 DRAIN_CANCEL_MS - DRAIN_TICK_MS);
+	be.ops->close(be.be);
+	close(p[1]);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("blk");
@@ -1283,6 +1408,7 @@ int main(void)
 	tcase_add_test(fake, malformed_ring_needs_reset);
 	tcase_add_test(fake, too_many_segments);
 	tcase_add_test(fake, request_pool_exhaustion);
+	tcase_add_test(fake, inflight_bounded_by_queue_size);
 	tcase_add_test(fake, reset_drops_inflight);
 	tcase_add_test(fake, completion_during_kick);
 	tcase_add_test(img, image_read_write);
@@ -1299,6 +1425,14 @@ int main(void)
 	tcase_add_test(img, image_batch);
 	tcase_add_test(img, image_through_evloop);
 	tcase_set_timeout(img, 60);
+	{
+		TCase *drain = tcase_create("drain");
+
+		tcase_add_test(drain, drain_survives_failed_waits);
+		tcase_add_test(drain, drain_cancels_hung_io);
+		tcase_set_timeout(drain, 10);
+		suite_add_tcase(s, drain);
+	}
 	suite_add_tcase(s, fake);
 	suite_add_tcase(s, img);
 

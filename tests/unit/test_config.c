@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -209,7 +210,7 @@ static const struct bad_json bad_jsons[] = {
 	{ "{\"boot-source\": {\"kernel_image_path\": \"k\", \"initrd_path\": \"/nope\"}}",
 	  "vm.json: boot-source.initrd_path: /nope: No such file or directory" },
 	{ "{\"boot-source\": {\"kernel_image_path\": \"fifo\"}}",
-	  "vm.json: boot-source.kernel_image_path: fifo: not a regular file or block device" },
+	  "vm.json: boot-source.kernel_image_path: fifo: not a regular file" },
 	{ "{" KERNEL ", \"drives\": {}}", "vm.json: drives: expected an array, got an object" },
 	{ "{" KERNEL ", \"drives\": [\"d.img\"]}",
 	  "vm.json: drives[0]: expected an object, got a string" },
@@ -365,6 +366,24 @@ static const struct bad_json bad_jsons[] = {
 	{ "{" KERNEL ", \"mote\": {\"console_log_max_bytes\": -5}}",
 	  "vm.json: mote.console_log_max_bytes: -5 is negative" },
 	{ "{" KERNEL ", \"mote\": {\"timeout\": 5}}", "vm.json: mote.timeout: unknown key" },
+	/* The file's strings are escaped: a newline or a terminal escape
+	 * cannot break the line or forge another ("vm.json: ok"). */
+	{ "{" KERNEL ", \"machine-config\": {\"x\\nvm.json: ok\\u001b[2J\": 1}}",
+	  "vm.json: machine-config.x\\nvm.json: ok\\x1b[2J: unknown key" },
+	{ "{" KERNEL ", \"drives\": [{\"drive_id\": \"d\", \"path_on_host\": \"d.img\", "
+	  "\"cache_type\": \"\\u001b]0;x\\u0007\"}]}",
+	  "vm.json: drives[0].cache_type: '\\x1b]0;x\\x07': expected \"Unsafe\" or \"Writeback\"" },
+	{ "{\"boot-source\": {\"kernel_image_path\": \"/nope\\nvm.json: ok\"}}",
+	  "vm.json: boot-source.kernel_image_path: /nope\\nvm.json: ok: No such file or directory" },
+	{ "{" KERNEL ", \"drives\": [{\"drive_id\": \"d\", "
+	  "\"path_on_host\": \"/no\\\\pe\\r\\u009b2J\\u00e9\"}]}",
+	  "vm.json: drives[0].path_on_host: /no\\\\pe\\r\\xc2\\x9b" "2J\xc3\xa9: No such file or directory" },
+	{ "{" KERNEL ", \"drives\": [{\"drive_id\": \"a\\tb\", \"path_on_host\": \"d.img\"}, "
+	  "{\"drive_id\": \"a\\tb\", \"path_on_host\": \"e.img\"}]}",
+	  "vm.json: drives[1].drive_id: 'a\\tb': a drive with this id exists" },
+	{ "{" KERNEL ", \"logger\": {\"level\": \"\\u001b[31mDebug\"}}",
+	  "vm.json: logger.level: '\\x1b[31mDebug': expected Off, Error, Warning, Info, Debug or "
+	  "Trace" },
 };
 
 START_TEST(bad_json_rejected)
@@ -376,6 +395,9 @@ START_TEST(bad_json_rejected)
 	ck_assert_int_eq(load(&c, b->text, err, sizeof(err)), -EINVAL);
 	ck_assert_msg(strcmp(err, b->msg) == 0, "case %d: got '%s', want '%s'",
 		      _i, err, b->msg);
+	for (const char *e = err; *e; e++)
+		ck_assert_msg((unsigned char)*e >= 0x20 && *e != 0x7f,
+			      "case %d: control character 0x%02x in the line", _i, *e);
 	config_release(&c);
 }
 END_TEST
@@ -399,6 +421,12 @@ START_TEST(json_syntax_errors)
 	ck_assert_int_eq(load(&c, "", err, sizeof(err)), -EINVAL);
 	ck_assert_msg(strncmp(err, "vm.json:", 8) == 0, "%s", err);
 	config_release(&c);
+	/* jansson's text quotes the bad input; it is escaped too. */
+	ck_assert_int_eq(load(&c, "{\"a\": \x1b[2J\nvm.json: ok}", err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strncmp(err, "vm.json:1:", 10) == 0, "%s", err);
+	for (const char *e = err; *e; e++)
+		ck_assert_msg((unsigned char)*e >= 0x20 && *e != 0x7f, "control character: %s", err);
+	config_release(&c);
 }
 END_TEST
 
@@ -412,6 +440,9 @@ START_TEST(json_file_errors)
 	ck_assert_str_eq(err, "/nonexistent.json: No such file or directory");
 	ck_assert_int_eq(config_json_load(&c, "dir", err, sizeof(err)), -EISDIR);
 	ck_assert_str_eq(err, "dir: Is a directory");
+	ck_assert_int_eq(config_json_load(&c, "/nonexistent\n\x1b[1A.json", err, sizeof(err)),
+			 -ENOENT);
+	ck_assert_str_eq(err, "/nonexistent\\n\\x1b[1A.json: No such file or directory");
 	config_release(&c);
 }
 END_TEST
@@ -873,6 +904,48 @@ START_TEST(config_file_kinds)
 }
 END_TEST
 
+/* A path naming a device node is refused from its stat alone: opening a
+ * FIFO could block and opening a device can have side effects, so
+ * inotify must see no open of it. The check's own timeout catches a
+ * validator that blocks on the FIFO. */
+START_TEST(device_paths_not_opened)
+{
+	static const struct { const char *json, *msg; } cases[] = {
+		{ "{" KERNEL ", \"drives\": [{\"drive_id\": \"a\", \"path_on_host\": \"fifo\"}]}",
+		  "vm.json: drives[0].path_on_host: fifo: not a regular file or block device" },
+		{ "{\"boot-source\": {\"kernel_image_path\": \"k\", \"initrd_path\": \"fifo\"}}",
+		  "vm.json: boot-source.initrd_path: fifo: not a regular file" },
+		{ "{" KERNEL ", \"drives\": [{\"drive_id\": \"a\", \"path_on_host\": \"/dev/null\", "
+		  "\"is_read_only\": true}]}",
+		  "vm.json: drives[0].path_on_host: /dev/null: not a regular file or block device" },
+		/* Opened without a controlling terminal, /dev/tty would fail
+		 * with ENXIO instead: the message shows it was not opened. */
+		{ "{" KERNEL ", \"drives\": [{\"drive_id\": \"a\", \"path_on_host\": \"/dev/tty\", "
+		  "\"is_read_only\": true}]}",
+		  "vm.json: drives[0].path_on_host: /dev/tty: not a regular file or block device" },
+		{ "{\"boot-source\": {\"kernel_image_path\": \"/dev/zero\"}}",
+		  "vm.json: boot-source.kernel_image_path: /dev/zero: not a regular file" },
+	};
+	int in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	struct vm_config c;
+	char err[512], ev[4096];
+
+	ck_assert_int_ge(in, 0);
+	ck_assert_int_ge(inotify_add_watch(in, "fifo", IN_OPEN | IN_ACCESS), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		ck_assert_int_eq(load(&c, cases[i].json, err, sizeof(err)), -EINVAL);
+		ck_assert_str_eq(err, cases[i].msg);
+		config_release(&c);
+	}
+	ck_assert_msg(read(in, ev, sizeof(ev)) < 0 && errno == EAGAIN,
+		      "the validator opened the FIFO");
+	/* The watch works: an open is seen. */
+	close(open("fifo", O_RDONLY | O_NONBLOCK));
+	ck_assert_int_gt(read(in, ev, sizeof(ev)), 0);
+	close(in);
+}
+END_TEST
+
 /* ---- sizes ---- */
 
 struct size_case {
@@ -983,6 +1056,7 @@ int main(void)
 	tcase_add_loop_test(tc, hostfwd_parsing, 0, sizeof(fwds) / sizeof(*fwds));
 	tcase_add_test(tc, hostfwd_longest_text);
 	tcase_add_test(tc, config_file_kinds);
+	tcase_add_test(tc, device_paths_not_opened);
 	tcase_add_loop_test(tc, size_parsing, 0, sizeof(sizes) / sizeof(*sizes));
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

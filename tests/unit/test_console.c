@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "devices/console.h"
@@ -257,6 +259,106 @@ START_TEST(closed_reader_is_ignored)
 }
 END_TEST
 
+/* ---- a slow reader: the event loop never waits for it ---- */
+
+/* Make f.out blocking on the write side and fill it: a reader that has
+ * stopped reading. */
+static size_t stall_reader(void)
+{
+	static char junk[65536];
+	size_t filled = 0;
+	ssize_t n;
+
+	while ((n = write(f.out[1], junk, sizeof(junk))) > 0)
+		filled += (size_t)n;
+	ck_assert_int_eq(fcntl(f.out[1], F_SETFL, 0), 0);   /* blocking from now on */
+	return filled;
+}
+
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* Poll the loop for about ms; true if the whole time stayed under 2 * ms
+ * (no handler blocked). */
+static bool loop_stays_free(int ms)
+{
+	struct timespec t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (ms_since(&t0) < ms)
+		evloop_poll(&f.loop, 5);
+	return ms_since(&t0) < 2 * ms;
+}
+
+/* Read f.out until its last bytes are tail. */
+static void read_until(const char *tail)
+{
+	static char buf[1 << 17];
+	size_t n = 0, len = strlen(tail);
+	ssize_t r;
+
+	ck_assert_int_eq(fcntl(f.out[0], F_SETFL, O_NONBLOCK), 0);
+	for (int i = 0; i < 400; i++) {
+		evloop_poll(&f.loop, 5);
+		while ((r = read(f.out[0], buf + n, sizeof(buf) - n)) > 0)
+			n += (size_t)r;
+		if (n >= len && memcmp(buf + n - len, tail, len) == 0)
+			return;
+		if (n == sizeof(buf))
+			n = 0;
+	}
+	ck_abort_msg("'%s' never reached the reader", tail);
+}
+
+/* The timer's flush finds the reader stalled: it leaves the bytes in the
+ * buffer and comes back later instead of blocking the loop, which the
+ * disks share; once the reader reads, the bytes arrive. */
+START_TEST(stalled_reader_does_not_block_loop)
+{
+	init_console(-1, NULL, 0);
+	stall_reader();
+	guest_write("# ");
+	ck_assert_msg(loop_stays_free(100), "the event loop blocked on the console");
+	ck_assert_uint_eq(f.con.out_len, 2);
+	read_until("# ");
+	ck_assert_uint_eq(f.con.out_len, 0);
+}
+END_TEST
+
+static void *vcpu_floods(void *arg)
+{
+	static char big[CONSOLE_OUT_BUF + 4];
+
+	memset(big, 'y', CONSOLE_OUT_BUF);
+	memcpy(big + CONSOLE_OUT_BUF, "end", 4);
+	guest_write(big);           /* blocks in the full buffer's write */
+	return NULL;
+}
+
+/* A vCPU floods the console while the reader is stalled: it blocks in its
+ * own write with the output lock held, the buffer stays at its fixed
+ * size, and the event loop's flush, unable to take the lock, does not
+ * wait for it. */
+START_TEST(flooding_vcpu_blocks_alone)
+{
+	pthread_t t;
+
+	init_console(-1, NULL, 0);
+	stall_reader();
+	ck_assert_int_eq(pthread_create(&t, NULL, vcpu_floods, NULL), 0);
+	usleep(50 * 1000);
+	ck_assert_msg(loop_stays_free(100), "the event loop blocked on the console");
+	ck_assert_uint_le(f.con.out_len, CONSOLE_OUT_BUF);
+	read_until("end");
+	pthread_join(t, NULL);
+}
+END_TEST
+
 START_TEST(input_reaches_rbr)
 {
 	uint8_t fifo_on = 0x01;
@@ -394,6 +496,8 @@ static Suite *console_suite(void)
 	tcase_add_test(out, bad_log_path_fails_cleanly);
 	tcase_add_test(out, custom_sink);
 	tcase_add_test(out, closed_reader_is_ignored);
+	tcase_add_test(out, stalled_reader_does_not_block_loop);
+	tcase_add_test(out, flooding_vcpu_blocks_alone);
 	tcase_add_checked_fixture(in, setup, teardown);
 	tcase_add_test(in, input_reaches_rbr);
 	tcase_add_test(in, input_waits_for_room);

@@ -125,6 +125,12 @@ static const struct {
 	{ "{}", "flavors.json: flavors: missing" },
 	{ "{\"flavors\": {}}", "flavors.json: flavors: expected an array, got an object" },
 	{ "{\"flavors\": [], \"extra\": 1}", "flavors.json: extra: unknown key" },
+	/* The file's strings are escaped: the message stays one line. */
+	{ "{\"flavors\": [], \"x\\nflavors.json: ok\\u001b[2J\": 1}",
+	  "flavors.json: x\\nflavors.json: ok\\x1b[2J: unknown key" },
+	{ "{\"flavors\": [{\"name\": \"a\\rb\", \"vcpus\": 1, \"mem_mib\": 64}]}",
+	  "flavors.json: flavors[0].name: \"a\\rb\" is not 1 to 31 characters of a-z, 0-9, "
+	  "'.', '_', '-'" },
 	{ "{\"flavors\": [1]}", "flavors.json: flavors[0]: expected an object, got an integer" },
 	{ "{\"flavors\": [{\"name\": \"a\", \"vcpus\": 1, \"mem_mib\": 64},"
 	  " {\"name\": \"b\", \"vcpus\": 1, \"mem_mib\": 64},"
@@ -146,7 +152,8 @@ static const struct {
 	{ "{\"flavors\": [{\"name\": \"a/b\", \"vcpus\": 1, \"mem_mib\": 64}]}",
 	  "flavors.json: flavors[0].name: \"a/b\" is not 1 to 31 characters of a-z, 0-9, '.', '_', '-'" },
 	{ "{\"flavors\": [{\"name\": \"a\\u0000b\", \"vcpus\": 1, \"mem_mib\": 64}]}",
-	  "flavors.json: line 1 column 32: \\u0000 is not allowed without JSON_ALLOW_NUL near '\"a\\u0000b\"'" },
+	  "flavors.json: line 1 column 32: \\\\u0000 is not allowed without JSON_ALLOW_NUL near "
+	  "'\"a\\\\u0000b\"'" },
 	{ "{\"flavors\": [{\"name\": 7, \"vcpus\": 1, \"mem_mib\": 64}]}",
 	  "flavors.json: flavors[0].name: expected a string, got an integer" },
 	{ "{\"flavors\": [{\"name\": \"a\", \"vcpus\": 0, \"mem_mib\": 64}]}",

@@ -2,6 +2,7 @@
 
 #include "virtio/backend/blk_file.h"
 #include "virtio/backend/cow_overlay.h"
+#include "vmm/base/log.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -58,7 +59,7 @@ static int open_store(struct blk_cow *c, const char *dir, char *err, size_t errl
 	int fd = dup(c->ov.fd);
 	if (fd < 0) {
 		e = -errno;
-		snprintf(err, errlen, "ephemeral store in %s: %s", dir, strerror(-e));
+		snprintf(err, errlen, "ephemeral store in %s: %s", log_str(dir).s, strerror(-e));
 		return e;
 	}
 	return blk_file_adopt(&c->store, fd, c->base.size, BLK_FILE_BUFFERED, c->depth,
@@ -75,7 +76,7 @@ int blk_cow_open(struct blk_backend *out, const char *path, const char *dir, uns
 		c->reqs = calloc(depth, sizeof(*c->reqs));
 	if (!c || !c->reqs) {
 		free(c);
-		snprintf(err, errlen, "image %s: %s", path, strerror(ENOMEM));
+		snprintf(err, errlen, "image %s: %s", log_str(path).s, strerror(ENOMEM));
 		return -ENOMEM;
 	}
 	c->depth = depth;
@@ -232,8 +233,10 @@ static void cow_drain(void *be)
 	while (c->inflight) {
 		c->base.ops->drain(c->base.be);
 		c->store.ops->drain(c->store.be);
+		/* Each request in flight has its sub in one file backend, and
+		 * their drains return only when empty: a guard, not a path. */
 		if (!blk_file_inflight(&c->base) && !blk_file_inflight(&c->store))
-			break;        /* nothing left below: a file backend gave up */
+			break;
 	}
 }
 

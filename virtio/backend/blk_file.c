@@ -20,6 +20,9 @@
 
 #define SECTOR       512
 #define MAX_RETRIES  8      /* -EAGAIN/-EINTR resubmissions per request */
+#define DRAIN_TICK_MS    100    /* one wait for a completion while draining */
+#define DRAIN_CANCEL_MS  1000   /* then what is still in flight is cancelled */
+#define DRAIN_LOG_MS     10000  /* how often a long drain says it still waits */
 
 /* What the backend keeps per request, indexed by its tag. */
 struct file_req {
@@ -50,6 +53,9 @@ struct blk_file {
 	struct evloop *loop;
 	void (*ready)(void *opaque);
 	void *ready_opaque;
+	/* io_uring_wait_cqe_timeout; a seam for tests, which make it fail. */
+	int (*wait_cqe)(struct io_uring *ring, struct io_uring_cqe **cqe,
+			struct __kernel_timespec *ts);
 };
 
 static void file_close(void *be);
@@ -92,14 +98,14 @@ static int lock_image(struct blk_file *io, const char *path, bool writable,
 		return 0;
 	int e = errno;
 	if (e != EWOULDBLOCK) {
-		snprintf(err, errlen, "image %s: cannot lock: %s", path, strerror(e));
+		snprintf(err, errlen, "image %s: cannot lock: %s", log_str(path).s, strerror(e));
 		return -e;
 	}
 	long pid = lock_holder(io->fd);
 	if (pid)
-		snprintf(err, errlen, "image %s is locked by another process (pid %ld)", path, pid);
+		snprintf(err, errlen, "image %s is locked by another process (pid %ld)", log_str(path).s, pid);
 	else
-		snprintf(err, errlen, "image %s is locked by another process", path);
+		snprintf(err, errlen, "image %s is locked by another process", log_str(path).s);
 	return -EBUSY;
 }
 
@@ -109,23 +115,23 @@ static int check_image(struct blk_file *io, const char *path, char *err, size_t 
 
 	if (fstat(io->fd, &st) < 0) {
 		int e = errno;
-		snprintf(err, errlen, "image %s: %s", path, strerror(e));
+		snprintf(err, errlen, "image %s: %s", log_str(path).s, strerror(e));
 		return -e;
 	}
 	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
-		snprintf(err, errlen, "image %s: not a regular file or block device", path);
+		snprintf(err, errlen, "image %s: not a regular file or block device", log_str(path).s);
 		return -EINVAL;
 	}
 	/* lseek, not st_size: it also sizes block devices. */
 	off_t size = lseek(io->fd, 0, SEEK_END);
 	if (size < 0) {
 		int e = errno;
-		snprintf(err, errlen, "image %s: cannot size: %s", path, strerror(e));
+		snprintf(err, errlen, "image %s: cannot size: %s", log_str(path).s, strerror(e));
 		return -e;
 	}
 	if (size % SECTOR) {
 		snprintf(err, errlen, "image %s: size %lld is not a multiple of %d bytes",
-			 path, (long long)size, SECTOR);
+			 log_str(path).s, (long long)size, SECTOR);
 		return -EINVAL;
 	}
 	io->size = size;
@@ -231,6 +237,7 @@ static struct blk_file *new_io(unsigned depth)
 	io->fd = io->dfd = io->efd = -1;
 	io->parked_tail = &io->parked;
 	io->depth = depth;
+	io->wait_cqe = io_uring_wait_cqe_timeout;
 	io->reqs = calloc(depth, sizeof(*io->reqs));
 	if (!io->reqs) {
 		free(io);
@@ -255,14 +262,14 @@ int blk_file_open(struct blk_backend *out, const char *path, unsigned flags, uns
 	int e;
 
 	if (!io) {
-		snprintf(err, errlen, "image %s: %s", path, strerror(ENOMEM));
+		snprintf(err, errlen, "image %s: %s", log_str(path).s, strerror(ENOMEM));
 		return -ENOMEM;
 	}
 	io->read_only = ro;
 	io->fd = open(path, oflags);
 	if (io->fd < 0) {
 		e = -errno;
-		snprintf(err, errlen, "image %s: %s", path, strerror(-e));
+		snprintf(err, errlen, "image %s: %s", log_str(path).s, strerror(-e));
 	} else {
 		e = check_image(io, path, err, errlen);
 	}
@@ -288,7 +295,7 @@ int blk_file_adopt(struct blk_backend *out, int fd, uint64_t size, unsigned flag
 
 	if (!io) {
 		close(fd);
-		snprintf(err, errlen, "%s: %s", name, strerror(ENOMEM));
+		snprintf(err, errlen, "%s: %s", log_str(name).s, strerror(ENOMEM));
 		return -ENOMEM;
 	}
 	io->fd = fd;
@@ -505,27 +512,79 @@ static void file_reap(void *be)
 		int res = cqe->res;
 		/* Free the slot first: done() may queue new work. */
 		io_uring_cqe_seen(&io->ring, cqe);
-		complete(io, f, res);
+		if (f)                    /* NULL: a drain's cancel request */
+			complete(io, f, res);
 	}
 	/* Resubmissions and flushes released above. */
 	file_kick(io);
 }
 
+/* Ask the kernel to cancel every request of this ring still in flight:
+ * each then completes, with -ECANCELED or its result if it was past
+ * cancelling. The cancel's own completion has no data. */
+static void cancel_all(struct blk_file *io)
+{
+	struct io_uring_sqe *sqe = get_sqe(io);
+
+	if (!sqe)
+		return;                   /* the next round tries again */
+	io_uring_prep_cancel(sqe, NULL, IORING_ASYNC_CANCEL_ANY);
+	io_uring_sqe_set_data(sqe, NULL);
+	io_uring_submit(&io->ring);
+}
+
+/* One wait of at most DRAIN_TICK_MS; returns the milliseconds it counts
+ * for. A failed wait (not a timeout) is retried after a growing pause,
+ * so that a persistent failure does not spin. */
+static unsigned drain_wait(struct blk_file *io, unsigned *pause_ms, int *last_err)
+{
+	struct __kernel_timespec ts = { 0, DRAIN_TICK_MS * 1000000LL };
+	struct io_uring_cqe *cqe;
+	int err = io->wait_cqe(&io->ring, &cqe, &ts);
+
+	if (err == 0 || err == -EINTR) {
+		*pause_ms = 1;
+		return 0;
+	}
+	if (err == -ETIME)
+		return DRAIN_TICK_MS;
+	if (err != *last_err)
+		log_err("blk: waiting for %u requests in flight: %s; still waiting",
+			io->inflight, strerror(-err));
+	*last_err = err;
+	unsigned slept = *pause_ms;
+	usleep(slept * 1000);
+	*pause_ms = slept * 2 > DRAIN_TICK_MS ? DRAIN_TICK_MS : slept * 2;
+	return slept;
+}
+
+/*
+ * Wait until nothing is in flight. The requests read into and write from
+ * guest RAM, which teardown unmaps next: returning while the kernel may
+ * still touch it could let it write into whatever is mapped there later.
+ * So this never gives up. A failed wait is retried; what has not finished
+ * after DRAIN_CANCEL_MS (a hung NFS server, a stuck device) is cancelled,
+ * and the cancelled requests' completions are waited for too.
+ */
 static void file_drain(void *be)
 {
 	struct blk_file *io = be;
+	unsigned waited = 0, cancel_at = DRAIN_CANCEL_MS, log_at = DRAIN_LOG_MS, pause = 1;
+	int last_err = 0;
 
 	while (io->inflight) {
-		struct io_uring_cqe *cqe;
 		file_kick(io);
-		int err = io_uring_wait_cqe(&io->ring, &cqe);
-		if (err == -EINTR)
-			continue;
-		if (err < 0) {
-			log_err("blk: waiting for in-flight I/O: %s", strerror(-err));
-			return;
-		}
+		waited += drain_wait(io, &pause, &last_err);
 		file_reap(io);
+		if (io->inflight && waited >= cancel_at) {
+			cancel_all(io);
+			cancel_at = waited + DRAIN_CANCEL_MS;
+		}
+		if (io->inflight && waited >= log_at) {
+			log_err("blk: %u requests still in flight after %u s; waiting",
+				io->inflight, waited / 1000);
+			log_at = waited + DRAIN_LOG_MS;
+		}
 	}
 }
 

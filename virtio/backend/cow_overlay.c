@@ -1,4 +1,5 @@
 #include "virtio/backend/cow_overlay.h"
+#include "vmm/base/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -72,7 +73,7 @@ int cow_overlay_open(struct cow_overlay *c, const char *dir, uint64_t size, char
 	if (e) {
 		/* Some network file systems (9p, for one) reach a file by
 		 * its name, which is gone. */
-		snprintf(err, errlen, "ephemeral store in %s: %s%s", dir, strerror(-e),
+		snprintf(err, errlen, "ephemeral store in %s: %s%s", log_str(dir).s, strerror(-e),
 			 named && e == -ENOENT ? " (this file system loses unlinked files;"
 			 " set TMPDIR to a directory elsewhere)" : "");
 		cow_overlay_close(c);

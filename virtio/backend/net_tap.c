@@ -2,6 +2,7 @@
 #include "virtio/backend/net_backend.h"
 
 #include "vmm/base/evloop.h"
+#include "vmm/base/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -75,18 +76,18 @@ static int check_existing(const char *name, char *err, size_t errlen)
 
 	if (r == -ENODEV) {
 		snprintf(err, errlen, "tap %s: no such device (create it with \"ip tuntap add %s "
-			 "mode tap\", or ask mote to create it)", name, name);
+			 "mode tap\", or ask mote to create it)", log_str(name).s, log_str(name).s);
 		return -ENODEV;
 	}
 	if (r == 0 || (flags & IFF_TUN)) {
-		snprintf(err, errlen, "tap %s: not a TAP device (%s)", name,
+		snprintf(err, errlen, "tap %s: not a TAP device (%s)", log_str(name).s,
 			 r ? "it is a TUN device; create it with \"mode tap\"" :
 			 "a network interface of another kind");
 		return -EINVAL;
 	}
 	if (flags & IFF_MULTI_QUEUE) {
 		snprintf(err, errlen, "tap %s: a multiqueue TAP (mote needs a single-queue one; "
-			 "recreate it without \"multi_queue\")", name);
+			 "recreate it without \"multi_queue\")", log_str(name).s);
 		return -EINVAL;
 	}
 	return 0;
@@ -96,20 +97,20 @@ static int setiff_error(const char *name, int e, char *err, size_t errlen)
 {
 	switch (e) {
 	case EBUSY:
-		snprintf(err, errlen, "tap %s: busy (another process has it open)", name);
+		snprintf(err, errlen, "tap %s: busy (another process has it open)", log_str(name).s);
 		break;
 	case EPERM:
 	case EACCES:
 		snprintf(err, errlen, "tap %s: permission denied (mote needs CAP_NET_ADMIN, or a "
 			 "TAP made for this user: \"ip tuntap add %s mode tap user $USER\")",
-			 name, name);
+			 log_str(name).s, log_str(name).s);
 		break;
 	case EINVAL:
 		snprintf(err, errlen, "tap %s: the kernel refused it as a TAP (a TUN or a "
-			 "multiqueue device of that name?)", name);
+			 "multiqueue device of that name?)", log_str(name).s);
 		break;
 	default:
-		snprintf(err, errlen, "tap %s: TUNSETIFF: %s", name, strerror(e));
+		snprintf(err, errlen, "tap %s: TUNSETIFF: %s", log_str(name).s, strerror(e));
 	}
 	return -e;
 }
@@ -123,9 +124,9 @@ static int open_tun(const char *name, char *err, size_t errlen)
 	int e = errno;
 	if (e == ENOENT || e == ENODEV || e == ENXIO)
 		snprintf(err, errlen, "tap %s: /dev/net/tun is missing (load the tun module: "
-			 "modprobe tun)", name);
+			 "modprobe tun)", log_str(name).s);
 	else
-		snprintf(err, errlen, "tap %s: cannot open /dev/net/tun: %s", name, strerror(e));
+		snprintf(err, errlen, "tap %s: cannot open /dev/net/tun: %s", log_str(name).s, strerror(e));
 	return -e;
 }
 
@@ -142,18 +143,18 @@ static int attach_iff(int fd, const char *name, bool create, char *err, size_t e
 		return setiff_error(name, errno, err, errlen);
 	if (ioctl(fd, TUNGETIFF, &ifr) < 0) {
 		int e = errno;
-		snprintf(err, errlen, "tap %s: TUNGETIFF: %s", name, strerror(e));
+		snprintf(err, errlen, "tap %s: TUNGETIFF: %s", log_str(name).s, strerror(e));
 		return -e;
 	}
 	bool persistent = ifr.ifr_flags & IFF_PERSIST;
 	if (create && persistent) {
 		snprintf(err, errlen, "tap %s: a network interface with that name already exists "
-			 "(remove it, or use it without asking mote to create it)", name);
+			 "(remove it, or use it without asking mote to create it)", log_str(name).s);
 		return -EEXIST;
 	}
 	if (!create && !persistent) {
 		snprintf(err, errlen, "tap %s: no such device (it disappeared while mote opened it)",
-			 name);
+			 log_str(name).s);
 		return -ENODEV;
 	}
 	return 0;
@@ -165,14 +166,14 @@ static int setup_vnet(int fd, const char *name, char *err, size_t errlen)
 
 	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0) {
 		int e = errno;
-		snprintf(err, errlen, "tap %s: TUNSETVNETHDRSZ: %s", name, strerror(e));
+		snprintf(err, errlen, "tap %s: TUNSETVNETHDRSZ: %s", log_str(name).s, strerror(e));
 		return -e;
 	}
 	/* No offloads until the guest negotiates them: a persistent TAP may
 	 * still carry a previous user's. */
 	if (ioctl(fd, TUNSETOFFLOAD, 0ul) < 0) {
 		int e = errno;
-		snprintf(err, errlen, "tap %s: TUNSETOFFLOAD: %s", name, strerror(e));
+		snprintf(err, errlen, "tap %s: TUNSETOFFLOAD: %s", log_str(name).s, strerror(e));
 		return -e;
 	}
 	return 0;
@@ -401,7 +402,7 @@ int net_tap_open(struct net_backend *out, const char *ifname, bool create,
 	}
 	if (create && if_nametoindex(ifname) != 0) {
 		snprintf(err, errlen, "tap %s: a network interface with that name already exists "
-			 "(remove it, or use it without asking mote to create it)", ifname);
+			 "(remove it, or use it without asking mote to create it)", log_str(ifname).s);
 		return -EEXIST;
 	}
 	int r = create ? 0 : check_existing(ifname, err, errlen);
@@ -411,7 +412,7 @@ int net_tap_open(struct net_backend *out, const char *ifname, bool create,
 	struct net_tap *t = calloc(1, sizeof(*t));
 	if (!t || !(t->buf = malloc(TAP_BUF_LEN))) {
 		free(t);
-		snprintf(err, errlen, "tap %s: out of memory", ifname);
+		snprintf(err, errlen, "tap %s: out of memory", log_str(ifname).s);
 		return -ENOMEM;
 	}
 	snprintf(t->name, sizeof(t->name), "%s", ifname);

@@ -8,6 +8,7 @@
 #include "vmm/api/mote.h"
 #include "vmm/config/cli.h"
 #include "vmm/api/libmote_priv.h"
+#include "vmm/base/log.h"
 
 #include <errno.h>
 #include <math.h>
@@ -29,6 +30,13 @@ const char *mote_strerror(int err)
 	const char *s = err < 0 ? strerrordesc_np(-err) : NULL;
 
 	return s ? s : "unknown error";
+}
+
+const char *mote_str_shown(const char *s, char *buf, size_t len)
+{
+	if (len)
+		snprintf(buf, len, "%s", log_str(s).s);
+	return buf;
 }
 
 static struct mote_config *alloc_config(void)
@@ -400,6 +408,11 @@ int mote_cli_parse(int argc, char **argv, enum mote_command *cmd,
 void mote_cli_help(FILE *f)
 {
 	cli_print_help(f, 0);
+}
+
+void mote_cli_print_ok(FILE *f, const struct mote_config *cfg)
+{
+	cli_print_ok(f, &cfg->c);
 }
 
 unsigned mote_config_cpus(const struct mote_config *cfg)

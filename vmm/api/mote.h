@@ -62,6 +62,13 @@ const char *mote_version(void);
  * (a static string; "unknown error" for anything else). Thread-safe. */
 const char *mote_strerror(int err);
 
+/* s as mote's error lines show a user's string (a path, a flag's value,
+ * a key name): control characters, escape sequences and invalid UTF-8
+ * escaped as \n, \r, \t or \xNN, a backslash doubled, so that the line
+ * stays one line; cut with "..." to fit len (at most 512 bytes are used).
+ * Returns buf. */
+const char *mote_str_shown(const char *s, char *buf, size_t len);
+
 /* ------------------------------------------------------------------ */
 /* Configuration                                                      */
 /* ------------------------------------------------------------------ */
@@ -196,6 +203,10 @@ int mote_cli_parse(int argc, char **argv, enum mote_command *cmd,
 
 /* mote's usage screen. */
 void mote_cli_help(FILE *f);
+
+/* What mote validate prints for a config mote_cli_parse() accepted:
+ * "FILE: ok", the file's name escaped as in error lines. */
+void mote_cli_print_ok(FILE *f, const struct mote_config *cfg);
 
 /* ------------------------------------------------------------------ */
 /* Results                                                            */

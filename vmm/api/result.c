@@ -1,6 +1,7 @@
 /* The run's result as JSON (jansson), and the atomic result file. */
 #include "vmm/api/result.h"
 #include "vmm/base/stop.h"
+#include "vmm/base/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -84,7 +85,7 @@ static int write_file(const char *path, const char *text, char *err, size_t errl
 		return -ENOMEM;
 	fd = open_temp(path, tmp, tmplen);
 	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(-fd));
+		snprintf(err, errlen, "%s: %s", log_str(path).s, strerror(-fd));
 		free(tmp);
 		return fd;
 	}
@@ -96,7 +97,7 @@ static int write_file(const char *path, const char *text, char *err, size_t errl
 	if (!r && rename(tmp, path) < 0)
 		r = -errno;
 	if (r) {
-		snprintf(err, errlen, "%s: %s", path, strerror(-r));
+		snprintf(err, errlen, "%s: %s", log_str(path).s, strerror(-r));
 		unlink(tmp);
 	}
 	free(tmp);
@@ -109,7 +110,7 @@ int result_write(const char *path, const struct mote_result *res, char *err, siz
 	int r;
 
 	if (!text) {
-		snprintf(err, errlen, "%s: out of memory", path);
+		snprintf(err, errlen, "%s: out of memory", log_str(path).s);
 		return -ENOMEM;
 	}
 	r = write_file(path, text, err, errlen);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vmm/base/log.h"
 #include "vmm/config/size.h"
 
 #ifndef MOTE_VERSION
@@ -40,14 +41,25 @@ struct flag {
 	const char *val;
 };
 
+/* A usage error. Its values are the user's arguments, so the whole line
+ * is escaped: a newline or an escape sequence in one cannot break it. */
 __attribute__((format(printf, 2, 3)))
 static int usage(struct pctx *p, const char *fmt, ...)
 {
+	char line[LOG_STR_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(p->err, p->errlen, fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	snprintf(p->err, p->errlen, "%s", log_str(line).s);
+	return CLI_EXIT_USAGE;
+}
+
+/* A message the config's loader or validator wrote, escaped already. */
+static int usage_from(struct pctx *p, const char *msg)
+{
+	snprintf(p->err, p->errlen, "mote: %s", msg);
 	return CLI_EXIT_USAGE;
 }
 
@@ -405,7 +417,7 @@ static int load_file(struct pctx *p, const char *path)
 
 	if (r == -ENOMEM)
 		return nomem(p);
-	return r ? usage(p, "mote: %s", msg) : 0;
+	return r ? usage_from(p, msg) : 0;
 }
 
 /* The one validator, after the flags and the file are merged. */
@@ -419,7 +431,7 @@ static int check(struct pctx *p)
 	r = config_validate(p->c, p->max_cpus, msg, sizeof(msg));
 	if (r == -ENOMEM)
 		return nomem(p);
-	return r ? usage(p, "mote: %s", msg) : 0;
+	return r ? usage_from(p, msg) : 0;
 }
 
 /* Pass two: the file, then the flags in order, then the job. */
@@ -526,9 +538,9 @@ void cli_print_version(FILE *f)
 	fprintf(f, "mote %s\n", MOTE_VERSION);
 }
 
-void cli_print_ok(FILE *f, const struct cli_cmd *cmd)
+void cli_print_ok(FILE *f, const struct vm_config *c)
 {
-	fprintf(f, "%s: ok\n", cmd->config.source ? cmd->config.source : "config");
+	fprintf(f, "%s: ok\n", c->source ? log_str(c->source).s : "config");
 }
 
 void cli_print_help(FILE *f, unsigned max_cpus)

@@ -49,6 +49,6 @@ void cli_print_help(FILE *f, unsigned max_cpus);
 /* "mote VERSION". */
 void cli_print_version(FILE *f);
 /* "<file>: ok", for a validate command that succeeded. */
-void cli_print_ok(FILE *f, const struct cli_cmd *cmd);
+void cli_print_ok(FILE *f, const struct vm_config *c);
 
 #endif

@@ -34,6 +34,7 @@
  * would be the (CONFIG_MAX_DEVICES + 1)th device is refused at once.
  */
 #include "vmm/config/config.h"
+#include "vmm/base/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -61,6 +62,8 @@ struct jfield {
 	int (*parse)(struct jctx *x, const char *path, json_t *v, void *obj);
 };
 
+/* The file, the field's path (its keys are the file's) and the message
+ * (which may quote a value) are each escaped: the line stays one line. */
 __attribute__((format(printf, 3, 4)))
 static int jfail(struct jctx *x, const char *path, const char *fmt, ...)
 {
@@ -70,7 +73,8 @@ static int jfail(struct jctx *x, const char *path, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	snprintf(x->err, x->errlen, "%s: %s%s%s", x->file, path, *path ? ": " : "", msg);
+	snprintf(x->err, x->errlen, "%s: %s%s%s", log_str(x->file).s, log_str(path).s,
+		 *path ? ": " : "", log_str(msg).s);
 	return -EINVAL;
 }
 
@@ -766,17 +770,19 @@ static int parse_root(struct jctx *x, json_t *root, const json_error_t *je)
 	int r;
 
 	if (!root) {
+		/* jansson's text quotes the offending input. */
 		if (je->line > 0)
-			snprintf(x->err, x->errlen, "%s:%d:%d: %s", x->file, je->line,
-				 je->column, je->text);
+			snprintf(x->err, x->errlen, "%s:%d:%d: %s", log_str(x->file).s,
+				 je->line, je->column, log_str(je->text).s);
 		else
-			snprintf(x->err, x->errlen, "%s: %s", x->file, je->text);
+			snprintf(x->err, x->errlen, "%s: %s", log_str(x->file).s,
+				 log_str(je->text).s);
 		return -EINVAL;
 	}
 	r = walk(x, "", root, top_fields, NULL);
 	json_decref(root);
 	if (r == -ENOMEM)
-		snprintf(x->err, x->errlen, "%s: out of memory", x->file);
+		snprintf(x->err, x->errlen, "%s: out of memory", log_str(x->file).s);
 	return r;
 }
 
@@ -815,12 +821,13 @@ static int open_config(const char *path, char *err, size_t errlen)
 	else if (S_ISDIR(st.st_mode))
 		e = EISDIR;
 	if (e) {
-		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		snprintf(err, errlen, "%s: %s", log_str(path).s, strerror(e));
 	} else if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
+		snprintf(err, errlen, "%s: not a regular file", log_str(path).s);
 		e = EINVAL;
 	} else if (st.st_size > (off_t)CONFIG_JSON_MAX_BYTES) {
-		snprintf(err, errlen, "%s: larger than %u MiB", path, CONFIG_JSON_MAX_BYTES >> 20);
+		snprintf(err, errlen, "%s: larger than %u MiB", log_str(path).s,
+			 CONFIG_JSON_MAX_BYTES >> 20);
 		e = EINVAL;
 	}
 	if (e && fd >= 0)
@@ -848,12 +855,13 @@ static int read_config(int fd, const char *path, char **buf, size_t *len,
 	}
 	if (got < 0) {
 		int e = errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		snprintf(err, errlen, "%s: %s", log_str(path).s, strerror(e));
 		free(b);
 		return -e;
 	}
 	if (n >= cap) {
-		snprintf(err, errlen, "%s: larger than %u MiB", path, CONFIG_JSON_MAX_BYTES >> 20);
+		snprintf(err, errlen, "%s: larger than %u MiB", log_str(path).s,
+			 CONFIG_JSON_MAX_BYTES >> 20);
 		free(b);
 		return -EINVAL;
 	}

@@ -4,6 +4,7 @@
  * file and field. Everything here happens before /dev/kvm is opened.
  */
 #include "vmm/config/config.h"
+#include "vmm/base/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -50,7 +51,9 @@ static void where(const struct vctx *v, const struct place *p, char *buf, size_t
 		 p->section, index, p->key);
 }
 
-/* One message: the place, then what follows it. Always -EINVAL. */
+/* One message: the place, then what follows it. Always -EINVAL. Both
+ * parts carry the user's strings (the file's name, paths, ids), so both
+ * are escaped: the message stays one line whatever they hold. */
 __attribute__((format(printf, 3, 4)))
 static int fail(struct vctx *v, const struct place *p, const char *fmt, ...)
 {
@@ -61,7 +64,7 @@ static int fail(struct vctx *v, const struct place *p, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	snprintf(v->err, v->errlen, "%s%s", pre, msg);
+	snprintf(v->err, v->errlen, "%s%s", log_str(pre).s, log_str(msg).s);
 	return -EINVAL;
 }
 
@@ -74,21 +77,33 @@ static int out_of_range(struct vctx *v, const struct place *p, uint64_t val,
 		    p->from == CONFIG_FROM_FILE ? " is" : ":", lo, hi);
 }
 
-/* 0, or why path cannot back an image: it must open for reading (and
- * writing, if the guest may write it) and be a file or block device. */
-static int check_image(const char *path, bool write, struct stat *st)
-{
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	int r = 0;
+/* What a path must name: a kernel or initrd is read as a file, a drive
+ * may also be a block device. */
+enum image_kind { IMAGE_FILE, IMAGE_DRIVE };
 
+/* 0, or why path cannot be used as kind. The type is checked with stat
+ * before anything is opened: opening a device node (a tape, a tty, a
+ * FIFO) can have side effects or block. Only a file or block device is
+ * then opened, to prove it readable; O_NONBLOCK and O_NOCTTY keep even a
+ * FIFO or tty swapped in meanwhile from blocking or becoming ours. */
+static int check_image(const char *path, enum image_kind kind, bool write, struct stat *st)
+{
+	struct stat now;
+	int fd, r = 0;
+
+	if (stat(path, st) < 0)
+		return -errno;
+	if (S_ISDIR(st->st_mode))
+		return -EISDIR;
+	if (!S_ISREG(st->st_mode) && !(kind == IMAGE_DRIVE && S_ISBLK(st->st_mode)))
+		return -ENODEV;
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, st) < 0)
+	if (fstat(fd, &now) < 0)
 		r = -errno;
-	else if (S_ISDIR(st->st_mode))
-		r = -EISDIR;
-	else if (!S_ISREG(st->st_mode) && !S_ISBLK(st->st_mode))
-		r = -ENODEV;
+	else if (now.st_dev != st->st_dev || now.st_ino != st->st_ino)
+		r = -EAGAIN;   /* replaced between stat and open */
 	else if (write && access(path, W_OK) < 0)
 		r = -errno;
 	close(fd);
@@ -96,12 +111,15 @@ static int check_image(const char *path, bool write, struct stat *st)
 }
 
 static int image(struct vctx *v, const struct place *p, const char *path,
-		 bool write, struct stat *st)
+		 enum image_kind kind, bool write, struct stat *st)
 {
-	int r = check_image(path, write, st);
+	int r = check_image(path, kind, write, st);
 
 	if (r == -ENODEV)
-		return fail(v, p, "%s: not a regular file or block device", path);
+		return fail(v, p, "%s: not a regular file%s", path,
+			    kind == IMAGE_DRIVE ? " or block device" : "");
+	if (r == -EAGAIN)
+		return fail(v, p, "%s: replaced while it was being checked", path);
 	/* Readable but not writable: read-only access would do. */
 	if ((r == -EACCES || r == -EROFS || r == -EPERM) && write &&
 	    access(path, R_OK) == 0)
@@ -146,16 +164,16 @@ static int check_boot(struct vctx *v)
 
 	if (!c->kernel && c->source) {
 		snprintf(v->err, v->errlen, "%s: boot-source.kernel_image_path: missing",
-			 c->source);
+			 log_str(c->source).s);
 		return -EINVAL;
 	}
 	if (!c->kernel) {
 		snprintf(v->err, v->errlen, "--kernel is required");
 		return -EINVAL;
 	}
-	r = image(v, &pk, c->kernel, false, &st);
+	r = image(v, &pk, c->kernel, IMAGE_FILE, false, &st);
 	if (!r && c->initrd)
-		r = image(v, &pi, c->initrd, false, &st);
+		r = image(v, &pi, c->initrd, IMAGE_FILE, false, &st);
 	return r;
 }
 
@@ -213,7 +231,7 @@ static int check_drive(struct vctx *v, size_t i, struct stat *sts)
 	for (size_t j = 0; j < i; j++)
 		if (strcmp(d->id, v->c->drives[j].id) == 0)
 			return fail(v, &pid, "'%s': a drive with this id exists", d->id);
-	if (image(v, &p, d->path, !d->read_only && !d->ephemeral, &sts[i]))
+	if (image(v, &p, d->path, IMAGE_DRIVE, !d->read_only && !d->ephemeral, &sts[i]))
 		return -EINVAL;
 	return check_shared(v, i, sts);
 }
@@ -381,7 +399,7 @@ static int check_devices(struct vctx *v)
 
 	if (c->ndrives + c->nnets > CONFIG_MAX_DEVICES) {
 		snprintf(v->err, v->errlen, "%s%s%zu drives and %zu network interfaces: at most %d in all",
-			 c->source ? c->source : "", c->source ? ": " : "",
+			 c->source ? log_str(c->source).s : "", c->source ? ": " : "",
 			 c->ndrives, c->nnets, CONFIG_MAX_DEVICES);
 		return -EINVAL;
 	}
@@ -442,16 +460,9 @@ static int check_cmdline(struct vctx *v)
 
 	for (char **a = c->job_argv; a && *a; a++) {
 		const char *why = arg_problem(*a);
-		if (why && strpbrk(*a, "\n\r\v\f")) {
-			/* Not echoed: the message must stay one line. */
-			snprintf(v->err, v->errlen, "job argument %td: %s; "
-				 "the kernel command line cannot carry it",
-				 a - c->job_argv + 1, why);
-			return -EINVAL;
-		}
 		if (why) {
 			snprintf(v->err, v->errlen, "job argument '%s': %s; "
-				 "the kernel command line cannot carry it", *a, why);
+				 "the kernel command line cannot carry it", log_str(*a).s, why);
 			return -EINVAL;
 		}
 	}

@@ -17,6 +17,7 @@
 #include "virtio/mmio.h"
 #include "virtio/net.h"
 #include "vmm/base/irq.h"
+#include "vmm/base/log.h"
 #include "vmm/config/config.h"
 #include "vmm/core/kvm.h"
 #include "vmm/core/vm.h"
@@ -163,7 +164,7 @@ static int open_backend(struct blk_backend *be, const struct drive_config *dc,
 		r = blk_file_open(be, dc->path, dc->read_only ? BLK_FILE_RO : 0, BLK_QUEUE_SIZE,
 				  why, sizeof(why));
 	if (r)
-		snprintf(err, errlen, "drive %s: %s", dc->id, why);
+		snprintf(err, errlen, "drive %s: %s", log_str(dc->id).s, why);
 	return r;
 }
 
@@ -189,7 +190,7 @@ static int create_blk(struct vm *vm, struct vm_devices *d, const struct drive_co
 		r = virtio_add(vm, d, name, &blk_virtio_ops, &b->blk, release_blk);
 	}
 	if (r)
-		snprintf(err, errlen, "drive %s: setting up its virtio device: %s", dc->id,
+		snprintf(err, errlen, "drive %s: setting up its virtio device: %s", log_str(dc->id).s,
 			 strerror(-r));
 	return r;
 }
@@ -253,7 +254,7 @@ static int open_net_backend(struct net_backend *be, const struct net_config *nc,
 	else
 		r = net_tap_open(be, nc->tap, nc->create, why, sizeof(why));
 	if (r)
-		snprintf(err, errlen, "network interface %s: %s", nc->id, why);
+		snprintf(err, errlen, "network interface %s: %s", log_str(nc->id).s, why);
 	return r;
 }
 
@@ -295,7 +296,7 @@ static int create_net(struct vm *vm, struct vm_devices *d, const struct net_conf
 	}
 	if (r)
 		snprintf(err, errlen, "network interface %s: setting up its virtio device: %s",
-			 nc->id, strerror(-r));
+			 log_str(nc->id).s, strerror(-r));
 	return r;
 }
 

@@ -200,7 +200,7 @@ static int step_boot(struct vm *vm, char *err, size_t errlen)
 		return -ENOMEM;
 	b.cmdline = cmdline;
 	if (vm->cfg->debug)
-		log_debug("kernel command line: %s", cmdline);
+		log_debug("kernel command line: %s", log_str(cmdline).s);
 	r = linux_load(&vm->mem, &b, &entry, err, errlen);
 	free(cmdline);
 	if (r)

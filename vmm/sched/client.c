@@ -6,6 +6,7 @@
  * mote run: its own status when it exited, 1 when it failed, 143 when it
  * was killed.
  */
+#include "vmm/api/mote.h"
 #include "vmm/sched/sched.h"
 #include "vmm/sched/http.h"
 #include "vmm/sched/paths.h"
@@ -34,10 +35,13 @@ struct cli {
 	int njob;
 };
 
+/* msg has one %s, for arg: the user's, so shown escaped. */
 static int usage(const struct cli *c, const char *msg, const char *arg)
 {
+	char shown[512];
+
 	fprintf(stderr, "mote %s: ", c->verb);
-	fprintf(stderr, msg, arg);
+	fprintf(stderr, msg, mote_str_shown(arg, shown, sizeof(shown)));
 	fprintf(stderr, " (see mote --help)\n");
 	return EXIT_REFUSED;
 }
@@ -125,7 +129,7 @@ static int wait_job(const struct cli *c, uint64_t id)
 
 static int cmd_wait(const struct cli *c)
 {
-	uint64_t id;
+	uint64_t id = 0;
 
 	return parse_id(c, &id) ?: wait_job(c, id);
 }
@@ -344,7 +348,7 @@ static int cmd_kill(const struct cli *c)
 {
 	struct http_resp r;
 	char path[64];
-	uint64_t id;
+	uint64_t id = 0;
 	int ret = parse_id(c, &id);
 
 	if (ret)

@@ -5,6 +5,7 @@
  * (non-blocking open, regular files only, size cap) because vmm/sched may
  * not include vmm/config.
  */
+#include "vmm/api/mote.h"
 #include "vmm/sched/flavor.h"
 
 #include <errno.h>
@@ -65,19 +66,23 @@ struct fctx {
 	const char *file;
 	char *err;
 	size_t errlen;
+	char shown[512];           /* file, escaped for messages */
 };
 
 /* "flavors.json: flavors[2].turbo: unknown key"; always -EINVAL. */
 __attribute__((format(printf, 3, 4)))
 static int ffail(struct fctx *x, const char *path, const char *fmt, ...)
 {
-	char msg[256];
+	char msg[256], path_shown[256], msg_shown[512];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	snprintf(x->err, x->errlen, "%s: %s%s%s", x->file, path, *path ? ": " : "", msg);
+	/* The path's keys and the values msg quotes are the file's. */
+	snprintf(x->err, x->errlen, "%s: %s%s%s", x->shown,
+		 mote_str_shown(path, path_shown, sizeof(path_shown)), *path ? ": " : "",
+		 mote_str_shown(msg, msg_shown, sizeof(msg_shown)));
 	return -EINVAL;
 }
 
@@ -296,12 +301,12 @@ static int open_file(struct fctx *x)
 	else if (S_ISDIR(st.st_mode))
 		e = EISDIR;
 	if (e) {
-		snprintf(x->err, x->errlen, "%s: %s", x->file, strerror(e));
+		snprintf(x->err, x->errlen, "%s: %s", x->shown, strerror(e));
 	} else if (!S_ISREG(st.st_mode)) {
-		snprintf(x->err, x->errlen, "%s: not a regular file", x->file);
+		snprintf(x->err, x->errlen, "%s: not a regular file", x->shown);
 		e = EINVAL;
 	} else if (st.st_size > (off_t)FLAVOR_FILE_MAX) {
-		snprintf(x->err, x->errlen, "%s: larger than %u MiB", x->file, FLAVOR_FILE_MAX >> 20);
+		snprintf(x->err, x->errlen, "%s: larger than %u MiB", x->shown, FLAVOR_FILE_MAX >> 20);
 		e = EFBIG;
 	}
 	if (e && fd >= 0)
@@ -330,10 +335,10 @@ static int read_file(struct fctx *x, int fd, char **buf, size_t *len)
 		int e = got < 0 ? errno : EFBIG;
 
 		if (e == EFBIG)
-			snprintf(x->err, x->errlen, "%s: larger than %u MiB", x->file,
+			snprintf(x->err, x->errlen, "%s: larger than %u MiB", x->shown,
 				 FLAVOR_FILE_MAX >> 20);
 		else
-			snprintf(x->err, x->errlen, "%s: %s", x->file, strerror(e));
+			snprintf(x->err, x->errlen, "%s: %s", x->shown, strerror(e));
 		free(b);
 		return -e;
 	}
@@ -350,8 +355,10 @@ static int parse_text(struct fctx *x, const char *text, size_t len,
 	int r;
 
 	if (!root) {
-		snprintf(x->err, x->errlen, "%s: line %d column %d: %s", x->file,
-			 je.line, je.column, je.text);
+		char why[512];
+
+		snprintf(x->err, x->errlen, "%s: line %d column %d: %s", x->shown,
+			 je.line, je.column, mote_str_shown(je.text, why, sizeof(why)));
 		return -EINVAL;
 	}
 	r = parse_root(x, root, v, n);
@@ -361,12 +368,14 @@ static int parse_text(struct fctx *x, const char *text, size_t len,
 
 int flavor_load(struct flavor_set *s, const char *path, char *err, size_t errlen)
 {
-	struct fctx x = { path, err, errlen };
+	struct fctx x = { path, err, errlen, "" };
 	struct flavor *v = NULL;
 	char *text = NULL;
 	size_t len = 0, n = 0;
-	int fd = open_file(&x), r;
+	int fd, r;
 
+	mote_str_shown(path, x.shown, sizeof(x.shown));
+	fd = open_file(&x);
 	if (fd < 0)
 		return fd;
 	r = read_file(&x, fd, &text, &len);
@@ -376,7 +385,7 @@ int flavor_load(struct flavor_set *s, const char *path, char *err, size_t errlen
 	if (!r)
 		r = merge(s, v, n);
 	if (r == -ENOMEM)
-		snprintf(err, errlen, "%s: out of memory", path);
+		snprintf(err, errlen, "%s: out of memory", x.shown);
 	free(text);
 	free(v);
 	return r;

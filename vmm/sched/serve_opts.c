@@ -2,6 +2,7 @@
  * mote serve's options and their defaults, read from the host: the CPUs
  * this process may run on, MemTotal, and the ratios below.
  */
+#include "vmm/api/mote.h"
 #include "vmm/sched/serve.h"
 
 #include <errno.h>
@@ -65,7 +66,10 @@ static const char *opt_value(int argc, char **argv, int *i, const char *name)
 
 static int bad(char *err, size_t errlen, const char *opt, const char *val, const char *why)
 {
-	snprintf(err, errlen, "mote serve: %s %s: %s", opt, val, why);
+	char shown[512];
+
+	snprintf(err, errlen, "mote serve: %s %s: %s", opt,
+		 mote_str_shown(val, shown, sizeof(shown)), why);
 	return 2;
 }
 
