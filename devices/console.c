@@ -20,27 +20,34 @@
 static bool wait_writable(int fd)
 {
 	struct pollfd p = { .fd = fd, .events = POLLOUT };
-	int r;
+	int r = poll(&p, 1, CONSOLE_STALL_MS);
 
-	do
-		r = poll(&p, 1, CONSOLE_STALL_MS);
-	while (r < 0 && errno == EINTR);
-	return r > 0;
+	/* Interrupted: write_all tries again, or gives up if stopping. */
+	return r > 0 || (r < 0 && errno == EINTR);
 }
 
-/* Write everything, across short writes, EINTR and (for non-blocking fds)
- * EAGAIN, waiting at most CONSOLE_STALL_MS each time. 0 or -errno. */
-static int write_all(int fd, const uint8_t *buf, size_t len)
+/* Write everything, across short writes, EINTR and (for non-blocking
+ * fds) EAGAIN, waiting at most CONSOLE_STALL_MS each time. 0 or -errno.
+ * Once the VM is stopping, a short or interrupted write ends it with
+ * -EINTR: the kick that stops a vCPU blocked here on a reader that no
+ * longer reads cuts its write short, and it must not start another; and
+ * a write starts only when the fd has room. */
+static int write_all(const struct console *c, int fd, const uint8_t *buf, size_t len)
 {
 	while (len) {
+		/* Stopping, nothing will interrupt a blocked write: the last
+		 * flush waits for room at most CONSOLE_STALL_MS. */
+		if (__atomic_load_n(&c->stopping, __ATOMIC_ACQUIRE) && !wait_writable(fd))
+			return -EAGAIN;
 		ssize_t n = write(fd, buf, len);
 		if (n > 0) {
 			buf += n;
 			len -= n;
-			continue;
 		}
-		int err = n < 0 ? errno : EIO;
-		if (err == EINTR || (err == EAGAIN && wait_writable(fd)))
+		int err = n > 0 ? 0 : n < 0 ? errno : EIO;
+		if (len && __atomic_load_n(&c->stopping, __ATOMIC_ACQUIRE))
+			return -EINTR;
+		if (!err || err == EINTR || (err == EAGAIN && wait_writable(fd)))
 			continue;
 		return -err;
 	}
@@ -55,8 +62,8 @@ static void fd_sink(void *opaque, const uint8_t *buf, size_t len)
 		return;
 	/* A stalled reader loses this chunk; a closed one (EPIPE: SIGPIPE is
 	 * ignored by the VM) or a broken fd ends output for good. */
-	int err = write_all(c->out_fd, buf, len);
-	if (err && err != -EAGAIN)
+	int err = write_all(c, c->out_fd, buf, len);
+	if (err && err != -EAGAIN && err != -EINTR)
 		c->out_dead = true;
 }
 
@@ -74,7 +81,7 @@ static void log_truncate(struct console *c)
 			 c->log_at_bol ? "" : "\n", (unsigned long long)c->log_max);
 
 	/* Best effort: the log is being closed either way. */
-	if (write_all(c->log_fd, (const uint8_t *)line, (size_t)n) < 0) {
+	if (write_all(c, c->log_fd, (const uint8_t *)line, (size_t)n) < 0) {
 	}
 	log_close(c);
 }
@@ -86,7 +93,7 @@ static void log_append(struct console *c, const uint8_t *buf, size_t len)
 		return;
 	uint64_t room = c->log_max - c->log_len;
 	size_t n = len < room ? len : (size_t)room;
-	int err = n ? write_all(c->log_fd, buf, n) : 0;
+	int err = n ? write_all(c, c->log_fd, buf, n) : 0;
 	if (err) {
 		log_err("console log: %s; logging stopped", strerror(-err));
 		log_close(c);
@@ -142,6 +149,11 @@ void console_flush(struct console *c)
 	pthread_mutex_lock(&c->out_lock);
 	flush_locked(c);
 	pthread_mutex_unlock(&c->out_lock);
+}
+
+void console_stopping(struct console *c)
+{
+	__atomic_store_n(&c->stopping, true, __ATOMIC_RELEASE);
 }
 
 void console_set_sink(struct console *c, console_sink_fn fn, void *opaque)
@@ -449,6 +461,7 @@ void console_release(struct console *c)
 	if (!c->inited)
 		return;
 	uart_set_host(c->uart, NULL);   /* no more bytes after the final flush */
+	console_stopping(c);            /* which waits for a reader 1 s at most */
 	console_flush(c);
 	watch_input(c, false);
 	teardown_notifiers(c);

@@ -57,6 +57,7 @@ struct console {
 	pthread_mutex_t out_lock;
 	int out_fd;                /* not owned; -1: discard */
 	bool out_dead;             /* EPIPE or another hard error: stop writing */
+	bool stopping;             /* the VM is ending: never wait to write. Atomic. */
 	console_sink_fn sink;
 	void *sink_opaque;
 	uint8_t out_buf[CONSOLE_OUT_BUF];
@@ -92,6 +93,11 @@ void console_set_sink(struct console *c, console_sink_fn fn, void *opaque);
 
 /* Write buffered output to the sink and the log now. */
 void console_flush(struct console *c);
+
+/* The VM is about to stop its vCPUs: from now on a write that a slow
+ * reader holds up gives up (at the kick that follows) instead of waiting,
+ * so a vCPU blocked in the console can always be joined. Any thread. */
+void console_stopping(struct console *c);
 
 /* The uart's host callbacks (installed by console_init). */
 void console_tx(void *console, uint8_t byte);

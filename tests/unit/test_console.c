@@ -359,6 +359,42 @@ START_TEST(flooding_vcpu_blocks_alone)
 }
 END_TEST
 
+static void on_kick(int sig)
+{
+	(void)sig;
+}
+
+/* The VM is stopping: the vCPU blocked writing to a reader that stopped
+ * reading is kicked, and must leave the write (losing that output) so
+ * that it can be joined; mote must not hang on a stalled reader. The
+ * kick may cut a write short rather than fail it, so only the stopping
+ * flag tells the vCPU not to write the rest. */
+START_TEST(kicked_vcpu_leaves_stalled_write)
+{
+	struct sigaction sa = { .sa_handler = on_kick };   /* no SA_RESTART */
+	struct timespec until;
+	pthread_t t;
+
+	ck_assert_int_eq(sigaction(SIGUSR1, &sa, NULL), 0);
+	init_console(-1, NULL, 0);
+	stall_reader();
+	ck_assert_int_eq(pthread_create(&t, NULL, vcpu_floods, NULL), 0);
+	usleep(100 * 1000);
+	console_stopping(&f.con);
+	ck_assert_int_eq(pthread_kill(t, SIGUSR1), 0);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 5;
+	int r = pthread_timedjoin_np(t, NULL, &until);
+	if (r) {
+		read_until("end");      /* unblock it, to fail cleanly */
+		pthread_join(t, NULL);
+	}
+	ck_assert_msg(r == 0, "the kicked vCPU stayed in its write");
+	/* The release's last flush ("end") must not wait for the reader
+	 * either: the fixture's teardown would hang. */
+}
+END_TEST
+
 START_TEST(input_reaches_rbr)
 {
 	uint8_t fifo_on = 0x01;
@@ -498,6 +534,7 @@ static Suite *console_suite(void)
 	tcase_add_test(out, closed_reader_is_ignored);
 	tcase_add_test(out, stalled_reader_does_not_block_loop);
 	tcase_add_test(out, flooding_vcpu_blocks_alone);
+	tcase_add_test(out, kicked_vcpu_leaves_stalled_write);
 	tcase_add_checked_fixture(in, setup, teardown);
 	tcase_add_test(in, input_reaches_rbr);
 	tcase_add_test(in, input_waits_for_room);

@@ -177,8 +177,8 @@ static void setup_direct(struct blk_file *io, const char *path, int flags)
 
 /*
  * The ring starts disabled and is enabled only once it may do nothing but
- * what a disk needs: readv, writev and fsync, no SQE flags, no further
- * registrations. A seccomp filter does not see what io_uring does on a
+ * what a disk needs: readv, writev, fsync and cancelling its own requests,
+ * no SQE flags, no further registrations. A seccomp filter does not see what io_uring does on a
  * thread's behalf, so without this a thread allowed io_uring_enter could
  * open or connect through the ring.
  */
@@ -188,6 +188,8 @@ static int restrict_ring(struct io_uring *ring)
 		{ .opcode = IORING_RESTRICTION_SQE_OP, .sqe_op = IORING_OP_READV },
 		{ .opcode = IORING_RESTRICTION_SQE_OP, .sqe_op = IORING_OP_WRITEV },
 		{ .opcode = IORING_RESTRICTION_SQE_OP, .sqe_op = IORING_OP_FSYNC },
+		/* a drain cancels what hangs: only this ring's own requests */
+		{ .opcode = IORING_RESTRICTION_SQE_OP, .sqe_op = IORING_OP_ASYNC_CANCEL },
 		{ .opcode = IORING_RESTRICTION_SQE_FLAGS_ALLOWED, .sqe_flags = 0 },
 	};
 	/* Debian's liburing 2.3 declares io_uring_register_restrictions and

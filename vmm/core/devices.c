@@ -110,6 +110,12 @@ int devices_start(struct vm *vm)
 	return 0;
 }
 
+void devices_stopping(struct vm *vm)
+{
+	if (vm->devs)
+		devices_platform_stopping(vm->devs);
+}
+
 void devices_restore_tty(struct vm *vm)
 {
 	if (vm->devs)

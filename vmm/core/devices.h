@@ -23,6 +23,10 @@ char *devices_cmdline(const struct vm *vm) __attribute__((warn_unused_result));
 int devices_start(struct vm *vm) __attribute__((warn_unused_result));
 /* Undo devices_create; safe on a partial setup. */
 void devices_release(struct vm *vm);
+/* The vCPUs are about to be kicked out of the guest and joined: no
+ * device may keep one waiting on the host from now on (the console's
+ * writes to a reader that stopped reading give up). */
+void devices_stopping(struct vm *vm);
 /* Restore the host terminal; safe to call more than once. */
 void devices_restore_tty(struct vm *vm);
 

@@ -204,6 +204,12 @@ int devices_create_platform(struct vm *vm, struct vm_devices *d, char *err, size
 	return r ? r : create_serial(vm, p, err, errlen);
 }
 
+void devices_platform_stopping(struct vm_devices *d)
+{
+	if (d->platform && d->platform->console_ok)
+		console_stopping(&d->platform->console);
+}
+
 void devices_platform_restore_tty(struct vm_devices *d)
 {
 	if (d->platform && d->platform->console_ok)

@@ -48,6 +48,8 @@ int devices_create_nets(struct vm *vm, struct vm_devices *d, char *err, size_t e
 	__attribute__((warn_unused_result));
 /* Restore the host terminal; safe to call more than once. */
 void devices_platform_restore_tty(struct vm_devices *d);
+/* See devices_stopping. */
+void devices_platform_stopping(struct vm_devices *d);
 
 struct vm_devices {
 	struct vm *vm;

@@ -49,6 +49,7 @@ static const int common_calls[] = {
 	SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask), SCMP_SYS(restart_syscall),
 	SCMP_SYS(exit), SCMP_SYS(exit_group), SCMP_SYS(madvise), SCMP_SYS(munmap),
 	SCMP_SYS(brk), SCMP_SYS(clock_gettime), SCMP_SYS(getpid),
+	SCMP_SYS(clock_nanosleep),   /* a disk drain's pause between failed waits */
 };
 
 /*

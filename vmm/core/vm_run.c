@@ -76,6 +76,7 @@ int vm_setup_kick_signal(void)
 
 static void stop_vcpus(struct vm *vm)
 {
+	devices_stopping(vm);
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
 	for (unsigned i = 0; i < vm->ncpus; i++) {
