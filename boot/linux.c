@@ -90,8 +90,12 @@ static int load_kernel_fd(struct linux_ctx *c, int fd, uint64_t fsize)
 	if (n >= SELFMAG && !memcmp(head, ELFMAG, SELFMAG))
 		return linux_elf_load(c, fd, fsize, head, n);
 	if (n >= 0x206 && head[0x1fe] == 0x55 && head[0x1ff] == 0xaa &&
-	    !memcmp(head + 0x202, "HdrS", 4))
+	    !memcmp(head + 0x202, "HdrS", 4)) {
+		if (c->cfg->kernel_cache_dir &&
+		    !linux_bzimage_unpacked(c, fd, fsize, head, n))
+			return 0;
 		return linux_bzimage_load(c, fd, fsize, head, n);
+	}
 	return linux_fail(c, -ENOEXEC,
 			  "kernel %s: not a bzImage or ELF vmlinux (bad magic)", path);
 }

@@ -45,6 +45,16 @@ int linux_bzimage_load(struct linux_ctx *c, int fd, uint64_t fsize,
 		       const uint8_t *head, size_t n)
 	__attribute__((warn_unused_result));
 
+/*
+ * Load a bzImage's kernel unpacked, from the cache in
+ * cfg->kernel_cache_dir (filled now on a miss), with the bzImage's setup
+ * header. Writes cfg->note either way; on failure leaves c as it found it
+ * for linux_bzimage_load().
+ */
+int linux_bzimage_unpacked(struct linux_ctx *c, int fd, uint64_t fsize,
+			   const uint8_t *head, size_t n)
+	__attribute__((warn_unused_result));
+
 /* Load an ELF64 x86-64 vmlinux whose first n bytes are in head. */
 int linux_elf_load(struct linux_ctx *c, int fd, uint64_t fsize,
 		   const uint8_t *head, size_t n)

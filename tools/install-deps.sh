@@ -6,7 +6,8 @@ set -eu
 PKGS="build-essential pkg-config liburing-dev libfdt-dev check libjansson-dev
       qemu-system-x86 busybox-static cpio xz-utils zstd kmod e2fsprogs
       util-linux procps coreutils acpica-tools curl
-      libslirp-dev libglib2.0-dev libmicrohttpd-dev libsqlite3-dev"
+      libslirp-dev libglib2.0-dev libmicrohttpd-dev libsqlite3-dev
+      zlib1g-dev liblzma-dev libzstd-dev liblz4-dev libxxhash-dev"
 
 missing=""
 for p in $PKGS; do

@@ -141,6 +141,10 @@ int mote_config_set_console_log(struct mote_config *cfg, const char *path);
 int mote_config_set_result_file(struct mote_config *cfg, const char *path);
 /* Debug messages on stderr (non-zero) or not (0, the default). */
 int mote_config_set_debug(struct mote_config *cfg, int on);
+/* Boot a bzImage unpacked once on the host and cached under
+ * $XDG_CACHE_HOME/mote/kernels (non-zero, the default), or through the
+ * kernel's own decompressor on every boot (0). */
+int mote_config_set_kernel_cache(struct mote_config *cfg, int on);
 
 /* What the config asks for: vCPUs and guest RAM in MiB (the defaults when
  * it does not say), for a caller that places VMs (mote serve). */
