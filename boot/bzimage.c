@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <unistd.h>
 
 #include "boot/kernel_unpack.h"
 #include "boot/layout.h"
@@ -150,15 +149,15 @@ static void note(struct linux_ctx *c, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* The cached unpacked kernel's fd and ELF length, or -errno and a note. */
-static int open_unpacked(struct linux_ctx *c, int fd, uint64_t fsize,
-			 uint64_t *elf_len)
+/* The cached unpacked kernel, mapped, or -errno and a note. */
+static int map_unpacked(struct linux_ctx *c, int fd, uint64_t fsize,
+			const uint8_t **elf, uint64_t *elf_len)
 {
 	const char *dir = c->cfg->kernel_cache_dir;
 	char why[256];
 	bool hit = false;
 	void *img;
-	int efd;
+	int ret;
 
 	if (fsize > KUNPACK_MAX_OUT) {
 		note(c, "kernel cache: not used: the bzImage is over %u MiB",
@@ -167,20 +166,20 @@ static int open_unpacked(struct linux_ctx *c, int fd, uint64_t fsize,
 	}
 	img = mmap(NULL, fsize, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (img == MAP_FAILED) {
-		efd = -errno;
+		ret = -errno;
 		note(c, "kernel cache: not used: cannot map the bzImage: %s",
-		     strerror(-efd));
-		return efd;
+		     strerror(-ret));
+		return ret;
 	}
 	why[0] = '\0';
-	efd = kcache_open(dir, img, fsize, elf_len, &hit, why, sizeof(why));
+	ret = kcache_open(dir, img, fsize, elf, elf_len, &hit, why, sizeof(why));
 	munmap(img, fsize);
-	if (efd < 0)
+	if (ret < 0)
 		note(c, "kernel cache: not used (%s); booting through the "
 		     "kernel's decompressor", why);
 	else
 		note(c, "kernel cache: %s %s", hit ? "hit in" : "unpacked into", dir);
-	return efd;
+	return ret;
 }
 
 /*
@@ -194,22 +193,21 @@ int linux_bzimage_unpacked(struct linux_ctx *c, int fd, uint64_t fsize,
 			   const uint8_t *head, size_t n)
 {
 	struct setup_header bz;
-	uint8_t ehead[ELF_HEAD];
+	const uint8_t *elf = NULL;
 	uint64_t elen = 0;
-	int efd, ret;
+	int ret;
 
 	copy_header(&bz, head, n);
 	c->hdr = bz;
 	if (check_protocol(c))
 		return -ENOEXEC;  /* linux_bzimage_load() says why */
-	efd = open_unpacked(c, fd, fsize, &elen);
-	if (efd < 0)
-		return efd;
-	ret = linux_pread_full(efd, ehead, elen < ELF_HEAD ? elen : ELF_HEAD, 0);
-	if (!ret)
-		ret = linux_elf_load(c, efd, elen, ehead,
-				     elen < ELF_HEAD ? elen : ELF_HEAD);
-	close(efd);
+	ret = map_unpacked(c, fd, fsize, &elf, &elen);
+	if (ret)
+		return ret;
+	c->kmap = elf;
+	ret = linux_elf_load(c, -1, elen, elf, elen < ELF_HEAD ? elen : ELF_HEAD);
+	c->kmap = NULL;
+	munmap((void *)elf, elen);
 	if (ret) {
 		note(c, "kernel cache: the unpacked kernel does not load (%s); "
 		     "booting through the kernel's decompressor", c->err);

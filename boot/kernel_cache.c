@@ -4,8 +4,11 @@
  * length and its XXH3-128. A reader trusts nothing it has not just
  * checked, so a file cut short or changed by anything is rebuilt. Writers
  * never share a file: each one writes its own temporary file in the
- * directory and renames it into place, and keeps using the fd of what it
- * wrote, so two runs filling the cache at once both get a whole kernel.
+ * directory and renames it into place, and keeps using the file it wrote
+ * (its inode, whatever name it has by then), so two runs filling the
+ * cache at once both get a whole kernel. The caller gets the ELF mapped:
+ * on a hit, the pages the check read are the ones the loader copies, so
+ * the file is read once.
  */
 #include "boot/kernel_unpack.h"
 
@@ -83,8 +86,8 @@ static int write_full(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-/* 0 when fd holds a whole entry (ELF + matching trailer); *elf_len set. */
-static int check_entry(int fd, uint64_t *elf_len)
+/* 0 when fd holds a whole entry (ELF + matching trailer); *elf mapped. */
+static int check_entry(int fd, const uint8_t **elf, uint64_t *elf_len)
 {
 	struct trailer t;
 	struct stat st;
@@ -105,9 +108,11 @@ static int check_entry(int fd, uint64_t *elf_len)
 	if (map == MAP_FAILED)
 		return -errno;
 	h = XXH3_128bits(map, t.len);
-	munmap(map, t.len);
-	if (h.low64 != t.hash_lo || h.high64 != t.hash_hi)
+	if (h.low64 != t.hash_lo || h.high64 != t.hash_hi) {
+		munmap(map, t.len);
 		return -EINVAL;
+	}
+	*elf = map;
 	*elf_len = t.len;
 	return 0;
 }
@@ -142,12 +147,14 @@ static int write_entry(const char *dir, const char *name, const uint8_t *elf,
 	return fd;
 }
 
-/* Unpack the image and store it as name; the fd of what was written. */
+/* Unpack the image and store it as name; map what was written. */
 static int fill(const char *dir, const char *name, const uint8_t *img,
-		size_t len, uint64_t *elf_len, char *err, size_t errlen)
+		size_t len, const uint8_t **map, uint64_t *elf_len,
+		char *err, size_t errlen)
 {
 	enum kunpack_format fmt;
 	uint8_t *elf;
+	void *m;
 	size_t n;
 	int fd = kunpack_bzimage(img, len, &elf, &n, &fmt, err, errlen);
 
@@ -155,13 +162,21 @@ static int fill(const char *dir, const char *name, const uint8_t *img,
 		return fd;
 	fd = write_entry(dir, name, elf, n, err, errlen);
 	free(elf);
-	if (fd >= 0)
-		*elf_len = n;
-	return fd;
+	if (fd < 0)
+		return fd;
+	m = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		return fail(err, errlen, -errno, "cannot map %s: %s", name,
+			    strerror(errno));
+	*map = m;
+	*elf_len = n;
+	return 0;
 }
 
 int kcache_open(const char *dir, const uint8_t *img, size_t len,
-		uint64_t *elf_len, bool *hit, char *err, size_t errlen)
+		const uint8_t **elf, uint64_t *elf_len, bool *hit,
+		char *err, size_t errlen)
 {
 	XXH128_hash_t key = XXH3_128bits(img, len);
 	char name[PATH_MAX];
@@ -173,16 +188,18 @@ int kcache_open(const char *dir, const uint8_t *img, size_t len,
 		return fail(err, errlen, -ENAMETOOLONG, "cache path too long");
 	fd = open(name, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
-		if (!check_entry(fd, elf_len)) {
+		ret = check_entry(fd, elf, elf_len);
+		close(fd);  /* the mapping stays */
+		if (!ret) {
 			*hit = true;
-			return fd;
+			return 0;
 		}
-		close(fd);  /* corrupt or cut short: made again below */
+		/* corrupt or cut short: made again below */
 	}
 	*hit = false;
 	ret = make_dirs(dir);
 	if (ret)
 		return fail(err, errlen, ret, "cannot create %s: %s", dir,
 			    strerror(-ret));
-	return fill(dir, name, img, len, elf_len, err, errlen);
+	return fill(dir, name, img, len, elf, elf_len, err, errlen);
 }

@@ -41,11 +41,13 @@ int kunpack_bzimage(const uint8_t *img, size_t len, uint8_t **out,
  * every use. A missing, corrupt or truncated file is (re)built: unpacked,
  * written to a temporary file in dir and renamed into place, so
  * concurrent runs and crashes never leave a partial file under the final
- * name. Returns a read-only fd whose first *elf_len bytes are the ELF and
- * sets *hit (false: it was unpacked now); -errno with one line in err.
+ * name. Returns 0 with the ELF mapped read-only at *elf (*elf_len bytes;
+ * the caller munmaps it) and *hit set (false: it was unpacked now), or
+ * -errno with one line in err.
  */
 int kcache_open(const char *dir, const uint8_t *img, size_t len,
-		uint64_t *elf_len, bool *hit, char *err, size_t errlen)
+		const uint8_t **elf, uint64_t *elf_len, bool *hit,
+		char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 
 #endif

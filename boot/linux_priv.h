@@ -27,6 +27,7 @@ struct linux_ctx {
 	struct setup_header hdr;   /* goes into the zero page */
 	uint64_t entry;            /* 64-bit entry, guest-physical */
 	uint64_t kernel_end;       /* first byte the starting kernel leaves alone */
+	const uint8_t *kmap;       /* NULL, or the kernel file's bytes mapped */
 
 	uint64_t initrd_gpa;       /* 0 when there is none */
 	uint64_t initrd_size;
@@ -38,6 +39,11 @@ int linux_fail(struct linux_ctx *c, int ret, const char *fmt, ...)
 
 /* pread exactly len bytes at off; -EIO on a short file, -errno on error. */
 int linux_pread_full(int fd, void *buf, size_t len, off_t off)
+	__attribute__((warn_unused_result));
+
+/* The same for the kernel image: from c->kmap when the file is mapped. */
+int linux_kread(const struct linux_ctx *c, int fd, void *buf, size_t len,
+		off_t off)
 	__attribute__((warn_unused_result));
 
 /* Load a bzImage whose first n bytes (n >= 0x206) are in head. */
