@@ -10,8 +10,9 @@
 export XDG_CACHE_HOME=$T_OUT/xdg
 KDIR=$XDG_CACHE_HOME/mote/kernels
 BANNER='^mote guest: kernel [^ ]+, 1 vCPUs, [0-9]+ MiB memory'
-# The kernel's text address, as the guest sees it.
-JOB=(sh -c 'echo text=$(grep " _text$" /proc/kallsyms | cut -d" " -f1)')
+# The kernel's text address, as the guest sees it (no double quotes: the
+# kernel command line cannot carry them).
+JOB=(sh -c 'echo text=$(grep -w _text /proc/kallsyms | cut -c1-16)')
 
 cache_files() { find "$KDIR" -maxdepth 1 -type f 2>/dev/null | sort; }
 
