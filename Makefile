@@ -18,7 +18,7 @@ BUILD   ?= build
 SANFLAGS :=
 endif
 
-PKGS    := liburing jansson slirp libseccomp
+PKGS    := liburing jansson slirp libseccomp zlib liblzma libzstd liblz4 libxxhash
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
            -D_GNU_SOURCE -I. $(SANFLAGS) -MD -MP \

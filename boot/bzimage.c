@@ -5,14 +5,19 @@
  * never loaded.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
+#include "boot/kernel_unpack.h"
 #include "boot/layout.h"
 #include "boot/linux.h"
 #include "boot/linux_priv.h"
 #include "vmm/base/gmem.h"
 
 #define PROTO(maj, min)   (((maj) << 8) | (min))
+#define ELF_HEAD          1024
 
 static uint64_t align_up(uint64_t v, uint64_t a)
 {
@@ -127,5 +132,90 @@ int linux_bzimage_load(struct linux_ctx *c, int fd, uint64_t fsize,
 	if (ret)
 		return linux_fail(c, ret, "kernel %s: %s", path, strerror(-ret));
 	c->entry = load + BP_ENTRY64_OFF;
+	return 0;
+}
+
+static void note(struct linux_ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void note(struct linux_ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!c->cfg->note || !c->cfg->notelen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(c->cfg->note, c->cfg->notelen, fmt, ap);
+	va_end(ap);
+}
+
+/* The cached unpacked kernel, mapped, or -errno and a note. */
+static int map_unpacked(struct linux_ctx *c, int fd, uint64_t fsize,
+			const uint8_t **elf, uint64_t *elf_len)
+{
+	const char *dir = c->cfg->kernel_cache_dir;
+	char why[256];
+	bool hit = false;
+	void *img;
+	int ret;
+
+	if (fsize > KUNPACK_MAX_OUT) {
+		note(c, "kernel cache: not used: the bzImage is over %u MiB",
+		     KUNPACK_MAX_OUT >> 20);
+		return -EFBIG;
+	}
+	img = mmap(NULL, fsize, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (img == MAP_FAILED) {
+		ret = -errno;
+		note(c, "kernel cache: not used: cannot map the bzImage: %s",
+		     strerror(-ret));
+		return ret;
+	}
+	why[0] = '\0';
+	ret = kcache_open(dir, img, fsize, elf, elf_len, &hit, why, sizeof(why));
+	munmap(img, fsize);
+	if (ret < 0)
+		note(c, "kernel cache: not used (%s); booting through the "
+		     "kernel's decompressor", why);
+	else
+		note(c, "kernel cache: %s %s", hit ? "hit in" : "unpacked into", dir);
+	return ret;
+}
+
+/*
+ * The unpacked vmlinux loads like any ELF vmlinux, but keeps the bzImage's
+ * own setup header (version, loadflags, initrd_addr_max, cmdline_size,
+ * alignment) instead of the ELF loader's made-up one: the kernel sees what
+ * its decompressor would have passed on. No KASLR: that is the
+ * decompressor's work, and the kernel runs at its link address.
+ */
+int linux_bzimage_unpacked(struct linux_ctx *c, int fd, uint64_t fsize,
+			   const uint8_t *head, size_t n)
+{
+	struct setup_header bz;
+	const uint8_t *elf = NULL;
+	uint64_t elen = 0;
+	int ret;
+
+	copy_header(&bz, head, n);
+	c->hdr = bz;
+	if (check_protocol(c))
+		return -ENOEXEC;  /* linux_bzimage_load() says why */
+	ret = map_unpacked(c, fd, fsize, &elf, &elen);
+	if (ret)
+		return ret;
+	c->kmap = elf;
+	ret = linux_elf_load(c, -1, elen, elf, elen < ELF_HEAD ? elen : ELF_HEAD);
+	c->kmap = NULL;
+	munmap((void *)elf, elen);
+	if (ret) {
+		note(c, "kernel cache: the unpacked kernel does not load (%s); "
+		     "booting through the kernel's decompressor", c->err);
+		c->entry = c->kernel_end = 0;
+		if (c->err && c->errlen)
+			c->err[0] = '\0';
+		return ret;
+	}
+	c->hdr = bz;
 	return 0;
 }

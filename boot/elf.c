@@ -72,7 +72,7 @@ static int load_segment(struct linux_ctx *c, int fd, const Elf64_Phdr *ph)
 		return linux_fail(c, -EFAULT, "kernel %s: ELF segment at 0x%llx "
 				  "crosses a guest RAM boundary", c->cfg->kernel_path,
 				  (unsigned long long)ph->p_paddr);
-	ret = linux_pread_full(fd, dst, ph->p_filesz, ph->p_offset);
+	ret = linux_kread(c, fd, dst, ph->p_filesz, ph->p_offset);
 	if (ret)
 		return linux_fail(c, ret, "kernel %s: %s", c->cfg->kernel_path,
 				  strerror(-ret));
@@ -162,7 +162,7 @@ int linux_elf_load(struct linux_ctx *c, int fd, uint64_t fsize,
 	ph = malloc(phlen);
 	if (!ph)
 		return linux_fail(c, -ENOMEM, "out of memory");
-	ret = linux_pread_full(fd, ph, phlen, eh.e_phoff);
+	ret = linux_kread(c, fd, ph, phlen, eh.e_phoff);
 	if (ret)
 		linux_fail(c, ret, "kernel %s: %s", c->cfg->kernel_path,
 			   strerror(-ret));

@@ -58,6 +58,15 @@ int linux_pread_full(int fd, void *buf, size_t len, off_t off)
 	return 0;
 }
 
+int linux_kread(const struct linux_ctx *c, int fd, void *buf, size_t len,
+		off_t off)
+{
+	if (!c->kmap)
+		return linux_pread_full(fd, buf, len, off);
+	memcpy(buf, c->kmap + off, len);  /* the caller checked off + len */
+	return 0;
+}
+
 /* Open path read-only and return its fd and size, or -errno. */
 static int open_sized(const char *path, uint64_t *size)
 {
@@ -95,8 +104,12 @@ static int load_kernel_fd(struct linux_ctx *c, int fd, uint64_t fsize)
 	if (n >= SELFMAG && !memcmp(head, ELFMAG, SELFMAG))
 		return linux_elf_load(c, fd, fsize, head, n);
 	if (n >= 0x206 && head[0x1fe] == 0x55 && head[0x1ff] == 0xaa &&
-	    !memcmp(head + 0x202, "HdrS", 4))
+	    !memcmp(head + 0x202, "HdrS", 4)) {
+		if (c->cfg->kernel_cache_dir &&
+		    !linux_bzimage_unpacked(c, fd, fsize, head, n))
+			return 0;
 		return linux_bzimage_load(c, fd, fsize, head, n);
+	}
 	return linux_fail(c, -ENOEXEC,
 			  "kernel %s: not a bzImage or ELF vmlinux (bad magic)", path);
 }

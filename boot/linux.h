@@ -18,6 +18,14 @@ struct linux_boot_cfg {
 	const char *initrd_path;   /* NULL: none */
 	const char *cmdline;       /* complete, as the guest will see it */
 	uint64_t rsdp_gpa;         /* ACPI RSDP, put in boot_params.acpi_rsdp_addr */
+	/*
+	 * Where unpacked bzImages are cached (boot/kernel_unpack.h); NULL:
+	 * a bzImage always boots through its own decompressor. Any failure
+	 * of the cached path falls back to that, never fails the load.
+	 */
+	const char *kernel_cache_dir;
+	char *note;                /* NULL, or gets one line on how the kernel */
+	size_t notelen;            /*   was loaded (cache hit, miss, fallback) */
 };
 
 /* The BSP's state at kernel entry: long mode, paging on, flat segments. */

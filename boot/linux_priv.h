@@ -27,6 +27,7 @@ struct linux_ctx {
 	struct setup_header hdr;   /* goes into the zero page */
 	uint64_t entry;            /* 64-bit entry, guest-physical */
 	uint64_t kernel_end;       /* first byte the starting kernel leaves alone */
+	const uint8_t *kmap;       /* NULL, or the kernel file's bytes mapped */
 
 	uint64_t initrd_gpa;       /* 0 when there is none */
 	uint64_t initrd_size;
@@ -40,9 +41,24 @@ int linux_fail(struct linux_ctx *c, int ret, const char *fmt, ...)
 int linux_pread_full(int fd, void *buf, size_t len, off_t off)
 	__attribute__((warn_unused_result));
 
+/* The same for the kernel image: from c->kmap when the file is mapped. */
+int linux_kread(const struct linux_ctx *c, int fd, void *buf, size_t len,
+		off_t off)
+	__attribute__((warn_unused_result));
+
 /* Load a bzImage whose first n bytes (n >= 0x206) are in head. */
 int linux_bzimage_load(struct linux_ctx *c, int fd, uint64_t fsize,
 		       const uint8_t *head, size_t n)
+	__attribute__((warn_unused_result));
+
+/*
+ * Load a bzImage's kernel unpacked, from the cache in
+ * cfg->kernel_cache_dir (filled now on a miss), with the bzImage's setup
+ * header. Writes cfg->note either way; on failure leaves c as it found it
+ * for linux_bzimage_load().
+ */
+int linux_bzimage_unpacked(struct linux_ctx *c, int fd, uint64_t fsize,
+			   const uint8_t *head, size_t n)
 	__attribute__((warn_unused_result));
 
 /* Load an ELF64 x86-64 vmlinux whose first n bytes are in head. */

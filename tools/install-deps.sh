@@ -7,7 +7,8 @@ PKGS="build-essential clang pkg-config liburing-dev libfdt-dev check libjansson-
       qemu-system-x86 busybox-static cpio xz-utils zstd kmod e2fsprogs
       util-linux procps coreutils acpica-tools curl
       libslirp-dev libglib2.0-dev libmicrohttpd-dev libsqlite3-dev
-      libseccomp-dev"
+      libseccomp-dev
+      zlib1g-dev liblzma-dev libzstd-dev liblz4-dev libxxhash-dev"
 
 missing=""
 for p in $PKGS; do

@@ -1,11 +1,13 @@
 #!/bin/bash
 # tests/integration/bench.sh: `make bench`. Boots the default guest with
 # mote and with QEMU's microvm (same kernel, initrd, command line, vCPUs
-# and RAM) several times each and reports
+# and RAM) several times each, mote both through the kernel's decompressor
+# (--no-kernel-cache, "mote") and from the unpacked-kernel cache
+# ("cached"; its first run fills the cache if it is empty), and reports
 #   - launch to the guest's banner line ("mote guest: ..."), median;
 #   - memory overhead: the VMM's PSS minus the PSS of its guest-RAM mapping,
 #     sampled while the guest runs its job, median;
-#   - the ratios mote/QEMU.
+#   - the ratios mote/QEMU, cached/QEMU and cached/mote.
 # Environment: MOTE_BIN, MOTE_GUEST_DIR, MOTE_BENCH_RUNS (5),
 # MOTE_BENCH_CPUS (1), MOTE_BENCH_MEM_MIB (256).
 set -euo pipefail
@@ -71,10 +73,18 @@ median() {
 		      else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
+# run_mote [LOG [FLAGS...]]
 run_mote() {
-	measure "$OUT/mote.log" "$MOTE" run --kernel "$GUEST/vmlinuz" \
+	local log=${1:-$OUT/mote.log}
+	shift || true
+	[ $# -gt 0 ] || set -- --no-kernel-cache
+	measure "$log" "$MOTE" run --kernel "$GUEST/vmlinuz" \
 		--initrd "$GUEST/initrd.gz" --cpus "$CPUS" --mem "$MEM" \
-		--cmdline "$CMDLINE" -- $JOB  # split on purpose: sleep 2
+		--cmdline "$CMDLINE" "$@" -- $JOB  # split on purpose: sleep 2
+}
+
+run_cached() {
+	run_mote "$OUT/cached.log" --debug
 }
 
 run_qemu() {
@@ -91,13 +101,14 @@ where="directly on this host's KVM"
 echo "bench: $(cat "$GUEST/kernel-version" 2>/dev/null || echo guest), $CPUS vCPU(s), $MEM MiB, $RUNS runs each, $where"
 
 declare -A T M
-for vmm in mote qemu; do
+VMMS="mote cached qemu"
+for vmm in $VMMS; do
 	T[$vmm]=""
 	M[$vmm]=""
 done
 for i in $(seq "$RUNS"); do
 	# Alternate, so slow drifts in the host hit both alike.
-	for vmm in mote qemu; do
+	for vmm in $VMMS; do
 		read -r t m < <("run_$vmm") || { t=fail; m=fail; }
 		echo "bench: run $i $vmm: banner after ${t} s, overhead ${m} KiB"
 		[ "$t" != fail ] || tail -n 5 "$OUT/$vmm.log" | sed 's/^/    /'
@@ -107,18 +118,19 @@ for i in $(seq "$RUNS"); do
 done
 
 declare -A TMED MMED
-for vmm in mote qemu; do
+for vmm in $VMMS; do
 	tm=$(echo "${T[$vmm]}" | median)
 	mm=$(echo "${M[$vmm]}" | median)
 	TMED[$vmm]=$tm
 	MMED[$vmm]=$mm
-	printf 'bench: %-4s launch->banner median %s s, memory overhead median %s KiB\n' "$vmm" "$tm" "$mm"
+	printf 'bench: %-6s launch->banner median %s s, memory overhead median %s KiB\n' "$vmm" "$tm" "$mm"
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "n/a" }'; }
 echo "bench: mote/qemu boot-time ratio $(ratio "${TMED[mote]}" "${TMED[qemu]}"), memory-overhead ratio $(ratio "${MMED[mote]}" "${MMED[qemu]}")"
+echo "bench: cached/qemu boot-time ratio $(ratio "${TMED[cached]}" "${TMED[qemu]}"), cached/mote $(ratio "${TMED[cached]}" "${TMED[mote]}") ($(grep -o 'kernel cache: [a-z ]*' "$OUT/cached.log" | tail -n 1 || echo 'kernel cache: not used'))"
 echo "kvmtool: not available (not packaged in Debian 12)"
-if [ -z "${T[mote]}" ] || [ -z "${T[qemu]}" ]; then
+if [ -z "${T[mote]}" ] || [ -z "${T[cached]}" ] || [ -z "${T[qemu]}" ]; then
 	echo "bench: some boots never printed the banner; logs:" >&2
-	tail -n 20 "$OUT/mote.log" "$OUT/qemu.log" >&2
+	tail -n 20 "$OUT/mote.log" "$OUT/cached.log" "$OUT/qemu.log" >&2
 	exit 1
 fi

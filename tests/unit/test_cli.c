@@ -246,7 +246,7 @@ START_TEST(help_and_version)
 	static const char *const flags[] = {
 		"--kernel", "--initrd", "--cmdline", "--cpus", "--mem", "--rootfs", "--drive",
 		"--net", "--tap", "tap=NAME", "user", "hostfwd=", "create", "--ephemeral", "--config", "--timeout", "--console-log", "--result",
-		"--debug", "--help", "1..4 (default: 1)", "(default: 256M)", "at most 16 MiB",
+		"--debug", "--no-kernel-cache", "$XDG_CACHE_HOME/mote/", "--help", "1..4 (default: 1)", "(default: 256M)", "at most 16 MiB",
 		CONFIG_DEFAULT_CMDLINE,
 	};
 	for (size_t i = 0; i < sizeof(flags) / sizeof(*flags); i++)
@@ -262,7 +262,7 @@ START_TEST(run_flags)
 		"--mem", "1G", "--rootfs", "root.img", "--drive", "d.img,ro,cache=writeback",
 		"--drive=e.img,ephemeral,io=async", "--net", "tap=tap0,mac=aa:fc:00:00:00:01",
 		"--timeout", "1.5", "--console-log", "c.log", "--result", "r.json", "--debug",
-		"--", "/bin/sh", "-c", "ls", NULL,
+		"--no-kernel-cache", "--", "/bin/sh", "-c", "ls", NULL,
 	};
 	struct cli_cmd cmd;
 	char err[512] = "", *line;
@@ -291,6 +291,7 @@ START_TEST(run_flags)
 	ck_assert_str_eq(c->console_log, "c.log");
 	ck_assert_str_eq(c->result_path, "r.json");
 	ck_assert(c->debug);
+	ck_assert(!c->kernel_cache);
 	line = config_kernel_cmdline(c);
 	ck_assert_str_eq(line, "quiet console=ttyS0 root=/dev/vda rw -- /bin/sh -c ls");
 	free(line);

@@ -132,15 +132,19 @@ START_TEST(mote_section_and_defaults)
 	ck_assert_msg(load(&c, "{" KERNEL ", \"drives\": [{\"drive_id\": \"scratch\","
 			  " \"path_on_host\": \"d.img\", \"ephemeral\": true}],"
 			  " \"mote\": {\"timeout_s\": 2.5, \"console_log\": \"out.log\","
-			  " \"console_log_max_bytes\": 4096, \"result\": \"res.json\"}}",
+			  " \"console_log_max_bytes\": 4096, \"result\": \"res.json\","
+			  " \"kernel_cache\": false}}",
 			  err, sizeof(err)) == 0, "%s", err);
 	ck_assert(c.drives[0].ephemeral && !c.drives[0].root);
 	ck_assert(c.timeout_s == 2.5);
 	ck_assert_str_eq(c.console_log, "out.log");
 	ck_assert_uint_eq(c.console_log_max, 4096);
 	ck_assert_str_eq(c.result_path, "res.json");
+	ck_assert(!c.kernel_cache);
+	ck_assert_ptr_null(config_kernel_cache_dir(&c));
 	/* What the file leaves out keeps config_init's values. */
 	config_init(&d);
+	ck_assert(d.kernel_cache);
 	ck_assert_uint_eq(c.cpus, d.cpus);
 	ck_assert_uint_eq(c.mem_mib, d.mem_mib);
 	ck_assert_uint_eq(d.cpus, CONFIG_DEFAULT_CPUS);
@@ -363,6 +367,8 @@ static const struct bad_json bad_jsons[] = {
 	  "vm.json: mote.console_log: /nonexistent/out.log: No such file or directory" },
 	{ "{" KERNEL ", \"mote\": {\"result\": \"dir\"}}",
 	  "vm.json: mote.result: dir: Is a directory" },
+	{ "{" KERNEL ", \"mote\": {\"kernel_cache\": \"no\"}}",
+	  "vm.json: mote.kernel_cache: expected a boolean, got a string" },
 	{ "{" KERNEL ", \"mote\": {\"console_log_max_bytes\": -5}}",
 	  "vm.json: mote.console_log_max_bytes: -5 is negative" },
 	{ "{" KERNEL ", \"mote\": {\"timeout\": 5}}", "vm.json: mote.timeout: unknown key" },
@@ -994,6 +1000,35 @@ START_TEST(size_parsing)
 }
 END_TEST
 
+/* $XDG_CACHE_HOME when absolute, else $HOME/.cache; off: none. */
+START_TEST(kernel_cache_dir)
+{
+	struct vm_config c;
+	char *d;
+
+	config_init(&c);
+	setenv("HOME", "/h", 1);
+	setenv("XDG_CACHE_HOME", "/x/cache", 1);
+	d = config_kernel_cache_dir(&c);
+	ck_assert_str_eq(d, "/x/cache/mote/kernels");
+	free(d);
+	setenv("XDG_CACHE_HOME", "relative", 1);
+	d = config_kernel_cache_dir(&c);
+	ck_assert_str_eq(d, "/h/.cache/mote/kernels");
+	free(d);
+	unsetenv("XDG_CACHE_HOME");
+	d = config_kernel_cache_dir(&c);
+	ck_assert_str_eq(d, "/h/.cache/mote/kernels");
+	free(d);
+	unsetenv("HOME");
+	ck_assert_ptr_null(config_kernel_cache_dir(&c));
+	setenv("HOME", "/h", 1);
+	c.kernel_cache = false;
+	ck_assert_ptr_null(config_kernel_cache_dir(&c));
+	config_release(&c);
+}
+END_TEST
+
 /* ---- scratch directory ---- */
 
 static const char *const scratch_files[] = {
@@ -1057,6 +1092,7 @@ int main(void)
 	tcase_add_test(tc, hostfwd_longest_text);
 	tcase_add_test(tc, config_file_kinds);
 	tcase_add_test(tc, device_paths_not_opened);
+	tcase_add_test(tc, kernel_cache_dir);
 	tcase_add_loop_test(tc, size_parsing, 0, sizeof(sizes) / sizeof(*sizes));
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -146,6 +146,8 @@ START_TEST(config_from_code)
 	ck_assert_int_eq(mote_config_set_result_file(cfg, "r.json"), 0);
 	ck_assert_int_eq(mote_config_set_console_log(cfg, "console.log"), 0);
 	ck_assert_int_eq(mote_config_set_debug(cfg, 0), 0);
+	ck_assert_int_eq(mote_config_set_kernel_cache(cfg, 0), 0);
+	ck_assert_int_eq(mote_config_set_kernel_cache(NULL, 1), -EINVAL);
 	ck_assert_int_eq(mote_config_add_drive(cfg, "disk.img", 1u << 7), -EINVAL);
 	ck_assert_int_eq(mote_config_add_drive(cfg, NULL, 0), -EINVAL);
 	ck_assert_int_eq(mote_config_add_net(cfg, NULL, mac), -EINVAL);

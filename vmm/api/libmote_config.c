@@ -247,6 +247,15 @@ int mote_config_set_debug(struct mote_config *cfg, int on)
 	return r;
 }
 
+int mote_config_set_kernel_cache(struct mote_config *cfg, int on)
+{
+	int r = check_settable(cfg);
+
+	if (!r)
+		cfg->c.kernel_cache = on != 0;
+	return r;
+}
+
 int mote_config_add_drive(struct mote_config *cfg, const char *path, unsigned flags)
 {
 	const unsigned known = MOTE_DRIVE_READ_ONLY | MOTE_DRIVE_ROOT | MOTE_DRIVE_EPHEMERAL;

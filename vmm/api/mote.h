@@ -148,6 +148,10 @@ int mote_config_set_console_log(struct mote_config *cfg, const char *path);
 int mote_config_set_result_file(struct mote_config *cfg, const char *path);
 /* Debug messages on stderr (non-zero) or not (0, the default). */
 int mote_config_set_debug(struct mote_config *cfg, int on);
+/* Boot a bzImage unpacked once on the host and cached under
+ * $XDG_CACHE_HOME/mote/kernels (non-zero, the default), or through the
+ * kernel's own decompressor on every boot (0). */
+int mote_config_set_kernel_cache(struct mote_config *cfg, int on);
 
 /*
  * seccomp-bpf filters on libmote's own threads: each vCPU thread and the

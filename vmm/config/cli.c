@@ -319,6 +319,12 @@ static void make_ephemeral(struct vm_config *c)
 			c->drives[i].ephemeral = true;
 }
 
+static int op_no_kernel_cache(struct pctx *p, const struct opt *o, const char *val)
+{
+	p->c->kernel_cache = false;
+	return 0;
+}
+
 static int op_debug(struct pctx *p, const struct opt *o, const char *val)
 {
 	p->c->debug = true;
@@ -354,6 +360,7 @@ static const struct opt run_opts[] = {
 	{ "--timeout", "SECONDS", op_timeout },
 	{ "--console-log", "FILE", op_console_log },
 	{ "--result", "FILE", op_result },
+	{ "--no-kernel-cache", NULL, op_no_kernel_cache },
 	{ "--debug", NULL, op_debug },
 	{ "--seccomp", "on|off|log", op_seccomp },
 	{ NULL, NULL, NULL },
@@ -595,6 +602,9 @@ void cli_print_help(FILE *f, unsigned max_cpus)
 		"  --console-log FILE    also write the console to FILE, at most %" PRIu64 " MiB\n"
 		"                        (default: none)\n"
 		"  --result FILE         write how the run ended, as JSON (default: none)\n"
+		"  --no-kernel-cache     boot a bzImage through its own decompressor every\n"
+		"                        time (default: unpack it once, into\n"
+		"                        $XDG_CACHE_HOME/mote/kernels or ~/.cache/mote/kernels)\n"
 		"  --debug               debug messages on stderr (default: off)\n"
 		"  --seccomp on|off|log  filter each mote thread's system calls; a call\n"
 		"                        outside its list kills mote with SIGSYS (status\n"

@@ -14,6 +14,23 @@ void config_init(struct vm_config *c)
 	c->cpus = CONFIG_DEFAULT_CPUS;
 	c->mem_mib = CONFIG_DEFAULT_MEM_MIB;
 	c->console_log_max = CONFIG_DEFAULT_CONSOLE_LOG_MAX;
+	c->kernel_cache = true;
+}
+
+char *config_kernel_cache_dir(const struct vm_config *c)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	char *dir = NULL;
+	int n = -1;
+
+	if (!c->kernel_cache)
+		return NULL;
+	/* The XDG spec: a relative value is invalid and must be ignored. */
+	if (xdg && xdg[0] == '/')
+		n = asprintf(&dir, "%s/mote/kernels", xdg);
+	else if (home && home[0] == '/')
+		n = asprintf(&dir, "%s/.cache/mote/kernels", home);
+	return n < 0 ? NULL : dir;
 }
 
 static void free_argv(char **argv)

@@ -137,6 +137,7 @@ struct vm_config {
 	char *result_path;     /* NULL: none */
 	bool debug;
 	enum config_seccomp seccomp;
+	bool kernel_cache;     /* boot a bzImage unpacked from the cache (default) */
 	char *log_path;        /* logger.log_path (its directory checked); NULL: none */
 	char *metrics_path;    /* metrics.metrics_path (likewise); NULL: none */
 	struct config_origins from;
@@ -225,6 +226,14 @@ char *config_kernel_cmdline(const struct vm_config *c)
  * the job arguments, where the kernel still reads them. */
 char *config_kernel_cmdline_with(const struct vm_config *c, const char *extra)
 	__attribute__((warn_unused_result));
+/*
+ * Where unpacked kernels are cached: $XDG_CACHE_HOME/mote/kernels, else
+ * $HOME/.cache/mote/kernels (malloc'd). NULL when kernel_cache is off or
+ * neither variable gives an absolute path.
+ */
+char *config_kernel_cache_dir(const struct vm_config *c)
+	__attribute__((warn_unused_result));
+
 /* Does the kernel's part of the given command line (before any "--") have
  * the parameter name: a prefix when it ends in '=' ("console="), else the
  * whole parameter ("acpi=off", "rw")? */

@@ -28,7 +28,8 @@
  * HOSTPORT-:GUESTPORT" strings, as --net takes them)}, where a "user"
  * interface has no host_dev_name; and a top-level "mote" object
  * {timeout_s (number, 0: none), console_log (path), console_log_max_bytes
- * (integer, 0: no cap), result (path), seccomp ("on", "off" or "log")}.
+ * (integer, 0: no cap), result (path), seccomp ("on", "off" or "log"),
+ * kernel_cache (bool, default true)}.
  *
  * Drives and interfaces are counted as they are added: the element that
  * would be the (CONFIG_MAX_DEVICES + 1)th device is refused at once.
@@ -732,7 +733,13 @@ static int mo_seccomp(struct jctx *x, const char *path, json_t *v, void *o)
 	return 0;
 }
 
+static int mo_kernel_cache(struct jctx *x, const char *path, json_t *v, void *o)
+{
+	return get_bool(x, path, v, &x->c->kernel_cache);
+}
+
 static const struct jfield mote_fields[] = {
+	{ "kernel_cache", mo_kernel_cache },
 	{ "timeout_s", mo_timeout },
 	{ "console_log", mo_console },
 	{ "console_log_max_bytes", mo_console_max },

@@ -189,6 +189,7 @@ static int step_boot(struct vm *vm, char *err, size_t errlen)
 		.initrd_path = vm->cfg->initrd,
 	};
 	struct linux_entry entry;
+	char note[320] = "", *cache_dir;
 
 	int r = acpi_build(&vm->mem, vm->ncpus, devs, n, &b.rsdp_gpa);
 	if (r) {
@@ -199,10 +200,17 @@ static int step_boot(struct vm *vm, char *err, size_t errlen)
 	if (!cmdline)
 		return -ENOMEM;
 	b.cmdline = cmdline;
+	cache_dir = config_kernel_cache_dir(vm->cfg);
+	b.kernel_cache_dir = cache_dir;
+	b.note = note;
+	b.notelen = sizeof(note);
 	if (vm->cfg->debug)
 		log_debug("kernel command line: %s", log_str(cmdline).s);
 	r = linux_load(&vm->mem, &b, &entry, err, errlen);
 	free(cmdline);
+	free(cache_dir);
+	if (vm->cfg->debug && note[0])
+		log_debug("%s", note);
 	if (r)
 		return r;
 	return vcpu_set_boot_state(&vm->vcpus[0], &entry);
