@@ -64,6 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fprintf(stderr, "fuzz_cli: %s\n", r ? err : "ok");
 	FZ_CHECK(r == 0 || r == CLI_EXIT_USAGE || r == 1);
 	FZ_CHECK(r == 0 || strncmp(err, "mote", 4) == 0);
+	FZ_CHECK(!strpbrk(err, "\n\r\x1b"));   /* one line, no escapes */
 	if (r == 0 && (cmd.command == CLI_RUN || cmd.command == CLI_VALIDATE)) {
 		char *line = config_kernel_cmdline(&cmd.config);
 		FZ_CHECK(line && strlen(line) < CONFIG_CMDLINE_MAX);

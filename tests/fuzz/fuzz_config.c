@@ -52,12 +52,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int r = config_json_loads(&c, "vm.json", text, err, sizeof(err));
 	free(text);
 	FZ_CHECK(r == 0 || err[0]);   /* a refusal always says why */
+	FZ_CHECK(!strpbrk(err, "\n\r\x1b"));   /* on one line, no escapes */
 	FZ_CHECK(c.ndrives + c.nnets <= CONFIG_MAX_DEVICES);
 	if (r == 0) {
 		confine_all(&c);
 		err[0] = '\0';
 		r = config_validate(&c, 0, err, sizeof(err));
 		FZ_CHECK(r == 0 || err[0]);
+		FZ_CHECK(!strpbrk(err, "\n\r\x1b"));
 	}
 	/* To see what a corpus file does: FUZZ_VERBOSE=1 fuzz_config FILE. */
 	if (getenv("FUZZ_VERBOSE"))

@@ -69,7 +69,7 @@ static time_t now(time_t *t)
 	return fake_now;
 }
 
-static void on_stop(void *opaque, enum stop_reason why, int status)
+static void on_stop(void *opaque, enum stop_reason why, int status, const char *msg)
 {
 	struct stop_rec *s = opaque;
 
