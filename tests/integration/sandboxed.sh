@@ -21,7 +21,7 @@
 # Environment: as run.sh, plus MOTE_SANDBOX_DEADLINE (seconds for all
 # sandboxes together, default 4200, which leaves CI's 90 minutes room for
 # the build and unit tests), MOTE_SANDBOX_ATTEMPTS (sandboxes at most,
-# default 8) and MOTE_SANDBOX_STALL (seconds without a sign of life,
+# default 16) and MOTE_SANDBOX_STALL (seconds without a sign of life,
 # default 120; the sandbox's init shows one every 5 s while it runs).
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -30,7 +30,7 @@ OUT=${MOTE_TEST_OUT:-$TOP/build/integration}
 RESULTS=$OUT/results
 DEADLINE=$((SECONDS + ${MOTE_SANDBOX_DEADLINE:-4200}))
 STALL=${MOTE_SANDBOX_STALL:-120}
-ATTEMPTS=${MOTE_SANDBOX_ATTEMPTS:-8}
+ATTEMPTS=${MOTE_SANDBOX_ATTEMPTS:-16}
 
 if [ $# -gt 0 ]; then
 	all=("$@")
