@@ -19,7 +19,9 @@ INITRD=$GUEST/initrd.gz
 ROOTFS=$GUEST/rootfs.ext4
 BOOT_TIMEOUT=${MOTE_BOOT_TIMEOUT:-240}
 T_NAME=$(basename "$0" .sh)
-T_OUT=${MOTE_TEST_OUT:-$TOP/build/integration}/$T_NAME
+# Absolute, as MOTE and GUEST are: a test may cd, or hand it to mote as
+# $XDG_CACHE_HOME, which must be absolute (MOTE_TEST_OUT may be relative).
+T_OUT=$(realpath -m "${MOTE_TEST_OUT:-$TOP/build/integration}/$T_NAME")
 T_FAILS=0
 T_BOOTS=0
 STATUS=
