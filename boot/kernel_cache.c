@@ -11,11 +11,11 @@
  * the file is read once.
  */
 #include "boot/kernel_unpack.h"
+#include "boot/linux_priv.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,21 +32,6 @@ struct trailer {
 	uint64_t hash_lo;    /* XXH3-128 of the ELF */
 	uint64_t hash_hi;
 };
-
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
 
 /* mkdir -p, for the few components under the cache root that may be missing. */
 static int make_dirs(const char *dir)
@@ -128,10 +113,10 @@ static int write_entry(const char *dir, const char *name, const uint8_t *elf,
 
 	memcpy(t.magic, TRAILER_MAGIC, 8);
 	if (snprintf(tmp, sizeof(tmp), "%s/.tmp-XXXXXX", dir) >= (int)sizeof(tmp))
-		return fail(err, errlen, -ENAMETOOLONG, "cache path too long");
+		return linux_errf(err, errlen, -ENAMETOOLONG, "cache path too long");
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
-		return fail(err, errlen, -errno, "cannot create a file in %s: %s",
+		return linux_errf(err, errlen, -errno, "cannot create a file in %s: %s",
 			    dir, strerror(errno));
 	ret = write_full(fd, elf, len);
 	if (!ret)
@@ -141,7 +126,7 @@ static int write_entry(const char *dir, const char *name, const uint8_t *elf,
 	if (ret) {
 		unlink(tmp);
 		close(fd);
-		return fail(err, errlen, ret, "cannot write %s: %s", name,
+		return linux_errf(err, errlen, ret, "cannot write %s: %s", name,
 			    strerror(-ret));
 	}
 	return fd;
@@ -167,7 +152,7 @@ static int fill(const char *dir, const char *name, const uint8_t *img,
 	m = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
 	if (m == MAP_FAILED)
-		return fail(err, errlen, -errno, "cannot map %s: %s", name,
+		return linux_errf(err, errlen, -errno, "cannot map %s: %s", name,
 			    strerror(errno));
 	*map = m;
 	*elf_len = n;
@@ -185,7 +170,7 @@ int kcache_open(const char *dir, const uint8_t *img, size_t len,
 	if (snprintf(name, sizeof(name), "%s/vmlinux-%016llx%016llx", dir,
 		     (unsigned long long)key.high64,
 		     (unsigned long long)key.low64) >= (int)sizeof(name))
-		return fail(err, errlen, -ENAMETOOLONG, "cache path too long");
+		return linux_errf(err, errlen, -ENAMETOOLONG, "cache path too long");
 	fd = open(name, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
 		ret = check_entry(fd, elf, elf_len);
@@ -199,7 +184,7 @@ int kcache_open(const char *dir, const uint8_t *img, size_t len,
 	*hit = false;
 	ret = make_dirs(dir);
 	if (ret)
-		return fail(err, errlen, ret, "cannot create %s: %s", dir,
+		return linux_errf(err, errlen, ret, "cannot create %s: %s", dir,
 			    strerror(-ret));
 	return fill(dir, name, img, len, elf, elf_len, err, errlen);
 }

@@ -6,12 +6,12 @@
  * bounded, and a decoder that wants to write past the buffer fails.
  */
 #include "boot/kernel_unpack.h"
+#include "boot/linux_priv.h"
 
 #include <elf.h>
 #include <errno.h>
 #include <lz4.h>
 #include <lzma.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,21 +31,6 @@ struct payload {
 	size_t n;           /* its length, the appended size excluded */
 	size_t olen;        /* the appended uncompressed size */
 };
-
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
 
 static uint32_t le32(const uint8_t *p)
 {
@@ -87,26 +72,26 @@ static int find_payload(const uint8_t *img, size_t len, struct payload *pl,
 
 	if (len < 0x202 + 0x60 || img[0x1fe] != 0x55 || img[0x1ff] != 0xaa ||
 	    memcmp(img + 0x202, "HdrS", 4))
-		return fail(err, errlen, -ENOEXEC, "not a bzImage");
+		return linux_errf(err, errlen, -ENOEXEC, "not a bzImage");
 	memcpy(&h, img + BP_SETUP_HDR_OFF, sizeof(h));
 	if (h.version < PROTO_PAYLOAD)
-		return fail(err, errlen, -ENOEXEC, "boot protocol %u.%02u has no "
+		return linux_errf(err, errlen, -ENOEXEC, "boot protocol %u.%02u has no "
 			    "payload fields", h.version >> 8, h.version & 0xff);
 	start = (uint64_t)((h.setup_sects ? h.setup_sects : BP_DEFAULT_SETUP_SECTS) + 1)
 		* BP_SECTOR + h.payload_offset;
 	end = start + h.payload_length;
 	if (h.payload_length < 8 || end > len)
-		return fail(err, errlen, -EINVAL, "payload 0x%llx+0x%x is outside "
+		return linux_errf(err, errlen, -EINVAL, "payload 0x%llx+0x%x is outside "
 			    "the %zu-byte file", (unsigned long long)start,
 			    h.payload_length, len);
 	pl->p = img + start;
 	pl->n = h.payload_length - 4;
 	pl->olen = le32(img + end - 4);
 	if (pl->olen < MIN_OUT)
-		return fail(err, errlen, -EINVAL, "payload says its kernel is "
+		return linux_errf(err, errlen, -EINVAL, "payload says its kernel is "
 			    "%zu bytes", pl->olen);
 	if (pl->olen > KUNPACK_MAX_OUT)
-		return fail(err, errlen, -EFBIG, "payload says its kernel is "
+		return linux_errf(err, errlen, -EFBIG, "payload says its kernel is "
 			    "%zu bytes, over the %u MiB bound", pl->olen,
 			    KUNPACK_MAX_OUT >> 20);
 	return 0;
@@ -216,19 +201,19 @@ int kunpack_bzimage(const uint8_t *img, size_t len, uint8_t **out,
 	if (ret)
 		return ret;
 	if (detect(pl.p, pl.n, fmt))
-		return fail(err, errlen, -ENOEXEC, "payload format unknown "
+		return linux_errf(err, errlen, -ENOEXEC, "payload format unknown "
 			    "(magic %02x %02x %02x %02x)", pl.p[0], pl.p[1],
 			    pl.p[2], pl.p[3]);
 	buf = malloc(pl.olen);
 	if (!buf)
-		return fail(err, errlen, -ENOMEM, "out of memory for a %zu-byte "
+		return linux_errf(err, errlen, -ENOMEM, "out of memory for a %zu-byte "
 			    "kernel", pl.olen);
 	ret = unpack[*fmt](&pl, buf);
 	if (!ret && check_elf(buf, pl.olen))
-		ret = fail(err, errlen, -EINVAL, "%s payload is not an ELF64 "
+		ret = linux_errf(err, errlen, -EINVAL, "%s payload is not an ELF64 "
 			   "x86-64 kernel", kunpack_format_name(*fmt));
 	else if (ret)
-		fail(err, errlen, ret, "%s payload: %s", kunpack_format_name(*fmt),
+		linux_errf(err, errlen, ret, "%s payload: %s", kunpack_format_name(*fmt),
 		     ret == -ENOMEM ? "out of memory" : "corrupt or truncated");
 	if (ret) {
 		free(buf);

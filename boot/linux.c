@@ -25,17 +25,33 @@
 
 /* The messages name the kernel's and initrd's paths, the user's strings:
  * the line is escaped so that it stays one line. */
-int linux_fail(struct linux_ctx *c, int ret, const char *fmt, ...)
+static void vfail(char *err, size_t errlen, const char *fmt, va_list ap)
 {
 	char line[LOG_STR_MAX];
+
+	if (!err || !errlen)
+		return;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	snprintf(err, errlen, "%s", log_str(line).s);
+}
+
+int linux_fail(struct linux_ctx *c, int ret, const char *fmt, ...)
+{
 	va_list ap;
 
-	if (c->err && c->errlen) {
-		va_start(ap, fmt);
-		vsnprintf(line, sizeof(line), fmt, ap);
-		va_end(ap);
-		snprintf(c->err, c->errlen, "%s", log_str(line).s);
-	}
+	va_start(ap, fmt);
+	vfail(c->err, c->errlen, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+int linux_errf(char *err, size_t errlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail(err, errlen, fmt, ap);
+	va_end(ap);
 	return ret;
 }
 

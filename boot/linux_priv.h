@@ -36,6 +36,10 @@ struct linux_ctx {
 /* Write "<fmt...>" into ctx->err and return ret (a -errno). */
 int linux_fail(struct linux_ctx *c, int ret, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The same for code with an error buffer but no context (the kernel
+ * cache and unpacker); err may be NULL. Both escape the line (log_str). */
+int linux_errf(char *err, size_t errlen, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 /* pread exactly len bytes at off; -EIO on a short file, -errno on error. */
 int linux_pread_full(int fd, void *buf, size_t len, off_t off)
