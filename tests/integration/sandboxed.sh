@@ -22,14 +22,16 @@
 # sandboxes together, default 4200, which leaves CI's 90 minutes room for
 # the build and unit tests), MOTE_SANDBOX_ATTEMPTS (sandboxes at most,
 # default 16) and MOTE_SANDBOX_STALL (seconds without a sign of life,
-# default 120; the sandbox's init shows one every 5 s while it runs).
+# default 60, twelve missed heartbeats: the sandbox's init shows one every
+# 5 s while it runs, and a stuck sandbox never recovers, so waiting longer
+# only loses time).
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
 OUT=${MOTE_TEST_OUT:-$TOP/build/integration}
 RESULTS=$OUT/results
 DEADLINE=$((SECONDS + ${MOTE_SANDBOX_DEADLINE:-4200}))
-STALL=${MOTE_SANDBOX_STALL:-120}
+STALL=${MOTE_SANDBOX_STALL:-60}
 ATTEMPTS=${MOTE_SANDBOX_ATTEMPTS:-16}
 
 if [ $# -gt 0 ]; then
