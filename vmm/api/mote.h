@@ -281,8 +281,9 @@ struct mote_result {
  * line, at KERN_INFO). A guest that does neither (a "quiet" kernel and an
  * init of its own) gives boot_ms -1. The VM's end is when its vCPUs have
  * stopped. The timeline has every step; a guest's init writes code 2 to
- * the boot timer as its job starts. peak_rss_kib is getrusage()'s ru_maxrss: the whole process's
- * peak, guest RAM the guest touched included.
+ * the boot timer as its job starts. peak_rss_kib is getrusage()'s
+ * ru_maxrss: the whole process's peak, guest RAM the guest touched
+ * included.
  */
 
 /* "guest-exit", "poweroff", ... as listed above. */
@@ -291,7 +292,7 @@ const char *mote_reason_name(enum mote_reason reason);
 /*
  * The result as one line of JSON (malloc'd; NULL when out of memory):
  *   {"status": 3, "reason": "guest-exit", "message": "...", "boot_ms": 812,
- *    "total_ms": 1290, "peak_rss_kib": 48120, "mote_version": "0.1.0",
+ *    "total_ms": 1290, "peak_rss_kib": 48120, "mote_version": "0.2.0",
  *    "timeline": {"vm_built_ms": 4, "first_run_ms": 5, ...},
  *    "startup_cpu_us": 3100}
  * Times not reached are null. This is the result file's content.
