@@ -83,7 +83,7 @@ runs() {
 
 # shellcheck disable=SC2046
 if build shared $(pkg-config --libs mote); then
-	readelf -d "$T_OUT/shared" | grep -q 'NEEDED.*\[libmote\.so\.0\]' ||
+	readelf -d "$T_OUT/shared" | grep -q 'NEEDED.*\[libmote\.so\.1\]' ||
 		fail "the shared build does not need libmote.so.1"
 	where=$(LD_LIBRARY_PATH=$libdir ldd "$T_OUT/shared" | awk '$1 == "libmote.so.1" { print $3 }')
 	[ "$where" = "$libdir/libmote.so.1" ] ||
