@@ -75,7 +75,7 @@ deps:
 # Every core object is position-independent so the same objects make both.
 # The shared library exports only mote_* (vmm/api/libmote.map), and so does
 # the static one (below).
-LIB_SOMAJOR := 0
+LIB_SOMAJOR := 1
 LIB_SONAME  := libmote.so.$(LIB_SOMAJOR)
 LIB_SHARED  := $(BUILD)/libmote.so.$(VERSION)
 

@@ -49,6 +49,7 @@
 #define PORT_I8042            0x60       /* data; command/status at 0x64 */
 #define PORT_RTC              0x70       /* CMOS index; data at 0x71 */
 #define PORT_EXIT             0x501      /* one byte: the guest job's status */
+#define PORT_BOOT_TIMER       0x502      /* one byte: a boot step's code */
 #define PORT_ACPI_SLEEP_CTL   0x600      /* FADT SLEEP_CONTROL_REG (1 byte) */
 #define PORT_ACPI_SLEEP_STS   0x601      /* FADT SLEEP_STATUS_REG (1 byte) */
 #define PORT_ACPI_RESET       0x602      /* FADT RESET_REG (1 byte) */

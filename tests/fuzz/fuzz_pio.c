@@ -1,10 +1,11 @@
 /*
  * The port-I/O devices a guest reaches: the 16550A UART, the i8042, the
- * CMOS RTC, the ACPI sleep and reset registers and the exit port, all on
+ * CMOS RTC, the ACPI sleep and reset registers, the exit port and the
+ * boot timer, all on
  * one port bus at their real addresses. The input is the RTC's clock
  * (u32 seconds since 1970), then operations of 4 bytes each:
  *
- *   u8 code (see enum op), u8 port pick (bits 0-2: the device, mod 5;
+ *   u8 code (see enum op), u8 port pick (bits 0-2: the device, mod 6;
  *   bits 3-7: the offset), u8 width pick, u8 value
  *
  * A port pick names a device and an offset up to one past its range, so
@@ -15,11 +16,13 @@
  * the RTC's clock registers are valid BCD unless binary mode is on; a
  * device asks the VM to stop only for its own reasons (the exit port with
  * the byte written, the i8042 and the ACPI reset register with a reboot,
- * ACPI sleep with a poweroff).
+ * ACPI sleep with a poweroff); the boot timer times each of its two
+ * codes at most once and nothing else.
  */
 #include "tests/fuzz/fuzz.h"
 #include "boot/layout.h"
 #include "devices/acpi_pm.h"
+#include "devices/boot_timer.h"
 #include "devices/exit_port.h"
 #include "devices/i8042.h"
 #include "devices/rtc.h"
@@ -44,6 +47,8 @@ struct fx {
 	struct rtc rtc;
 	struct acpi_pm pm;
 	struct exit_port ep;
+	struct boot_timer bt;
+	unsigned marks[BOOT_TIMER_NCODES];
 	struct stop_rec stop_kbc, stop_pm, stop_ep;
 	uint8_t last_exit_write;
 	uint64_t txed, rx_room_calls;
@@ -57,7 +62,9 @@ static const struct {
 	{ PORT_RTC, RTC_NR_PORTS },
 	{ PORT_ACPI_SLEEP_CTL, ACPI_PM_NR_PORTS },
 	{ PORT_EXIT, 1 },
+	{ PORT_BOOT_TIMER, 1 },
 };
+#define NDEVS (sizeof(dev_ports) / sizeof(dev_ports[0]))
 
 /* The RTC's clock: this input's (time(2) has no opaque argument). */
 static time_t fake_now;
@@ -67,6 +74,14 @@ static time_t now(time_t *t)
 	if (t)
 		*t = fake_now;
 	return fake_now;
+}
+
+static void on_mark(void *opaque, enum boot_timer_code code)
+{
+	unsigned *marks = opaque;
+
+	FZ_CHECK(code == BOOT_TIMER_READY || code == BOOT_TIMER_JOB_START);
+	FZ_CHECK(++marks[code] == 1);
 }
 
 static void on_stop(void *opaque, enum stop_reason why, int status, const char *msg)
@@ -106,7 +121,7 @@ static void check_read(struct fx *x, uint16_t port, const uint8_t *d)
 static void run_op(struct fx *x, uint8_t code, uint8_t p, uint8_t w, uint8_t v)
 {
 	static const unsigned widths[] = { 1, 1, 2, 4 };
-	unsigned dev = (p & 7) % 5, len = widths[w & 3];
+	unsigned dev = (p & 7) % NDEVS, len = widths[w & 3];
 	uint16_t port = (uint16_t)(dev_ports[dev].base + (p >> 3) % (dev_ports[dev].len + 1));
 	uint8_t d[4] = { v, (uint8_t)(v ^ w), w, p };
 
@@ -163,6 +178,7 @@ static void attach(struct fx *x)
 	x->rtc.now = now;
 	acpi_pm_init(&x->pm, &pm);
 	exit_port_init(&x->ep, &ep);
+	boot_timer_init(&x->bt, &(struct boot_timer_host){ on_mark, x->marks });
 	FZ_CHECK(bus_register(&x->pio, PORT_COM1, UART_NR_REGS, &uart_bus_ops, &x->uart,
 			      "com1") == 0);
 	FZ_CHECK(bus_register(&x->pio, PORT_I8042, I8042_NR_PORTS, &i8042_bus_ops, &x->kbc,
@@ -172,6 +188,8 @@ static void attach(struct fx *x)
 	FZ_CHECK(bus_register(&x->pio, PORT_ACPI_SLEEP_CTL, ACPI_PM_NR_PORTS, &acpi_pm_bus_ops,
 			      &x->pm, "acpi-pm") == 0);
 	FZ_CHECK(bus_register(&x->pio, PORT_EXIT, 1, &exit_port_bus_ops, &x->ep, "exit") == 0);
+	FZ_CHECK(bus_register(&x->pio, PORT_BOOT_TIMER, 1, &boot_timer_bus_ops, &x->bt,
+			      "boot-timer") == 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

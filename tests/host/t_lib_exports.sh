@@ -1,5 +1,5 @@
 #!/bin/bash
-# libmote as README promises it: libmote.so has the soname libmote.so.0
+# libmote as README promises it: libmote.so has the soname libmote.so.1
 # and exports exactly the functions vmm/api/mote.h declares (all mote_*,
 # in version MOTE_0), as does libmote.a; and after `make install`,
 # `pkg-config mote` alone is enough to build tools/embed-example.c against
@@ -27,7 +27,7 @@ compare() {
 }
 
 soname=$(readelf -d "$SO" | sed -n 's/.*(SONAME).*\[\(.*\)\]$/\1/p')
-[ "$soname" = libmote.so.0 ] || fail "libmote.so's soname is '$soname', expected libmote.so.0"
+[ "$soname" = libmote.so.1 ] || fail "libmote.so's soname is '$soname', expected libmote.so.1"
 
 # Defined dynamic symbols; the version node itself (MOTE_0, type A) aside,
 # each must be a mote.h function of version MOTE_0.
@@ -83,11 +83,11 @@ runs() {
 
 # shellcheck disable=SC2046
 if build shared $(pkg-config --libs mote); then
-	readelf -d "$T_OUT/shared" | grep -q 'NEEDED.*\[libmote\.so\.0\]' ||
-		fail "the shared build does not need libmote.so.0"
-	where=$(LD_LIBRARY_PATH=$libdir ldd "$T_OUT/shared" | awk '$1 == "libmote.so.0" { print $3 }')
-	[ "$where" = "$libdir/libmote.so.0" ] ||
-		fail "libmote.so.0 resolves to '$where', not the installed $libdir/libmote.so.0"
+	readelf -d "$T_OUT/shared" | grep -q 'NEEDED.*\[libmote\.so\.1\]' ||
+		fail "the shared build does not need libmote.so.1"
+	where=$(LD_LIBRARY_PATH=$libdir ldd "$T_OUT/shared" | awk '$1 == "libmote.so.1" { print $3 }')
+	[ "$where" = "$libdir/libmote.so.1" ] ||
+		fail "libmote.so.1 resolves to '$where', not the installed $libdir/libmote.so.1"
 	runs shared
 fi
 # Static: libmote.a and the private dependencies pkg-config --static adds.

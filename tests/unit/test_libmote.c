@@ -308,21 +308,29 @@ START_TEST(result_json_format)
 {
 	struct mote_result r = { .status = 3, .reason = MOTE_REASON_GUEST_EXIT,
 				 .message = "guest exited with status 3", .boot_ms = 812,
-				 .total_ms = 1290, .peak_rss_kib = 48120 };
+				 .total_ms = 1290, .peak_rss_kib = 48120,
+				 .timeline = { 4, 5, 90, 700, 812, 830, 1200, 3100 } };
 	char *text = mote_result_to_json(&r);
 
 	ck_assert_ptr_nonnull(text);
 	ck_assert_str_eq(text, "{\"status\": 3, \"reason\": \"guest-exit\", \"message\": "
 			 "\"guest exited with status 3\", \"boot_ms\": 812, \"total_ms\": "
 			 "1290, \"peak_rss_kib\": 48120, \"mote_version\": \"" MOTE_VERSION
-			 "\"}");
+			 "\", \"timeline\": {\"vm_built_ms\": 4, \"first_run_ms\": 5, "
+			 "\"first_console_ms\": 90, \"kernel_init_ms\": 700, "
+			 "\"guest_ready_ms\": 812, \"job_start_ms\": 830, \"job_end_ms\": 1200}, "
+			 "\"startup_cpu_us\": 3100}");
 	free(text);
 	/* Unknown boot time is null; messages are escaped. */
 	r = (struct mote_result){ .status = 1, .reason = MOTE_REASON_ERROR,
-				  .message = "bad \"kernel\"\n", .boot_ms = -1 };
+				  .message = "bad \"kernel\"\n", .boot_ms = -1,
+				  .timeline = { 3, -1, -1, -1, -1, -1, -1, -1 } };
 	text = mote_result_to_json(&r);
 	ck_assert_ptr_nonnull(text);
 	ck_assert_msg(strstr(text, "\"boot_ms\": null") != NULL, "%s", text);
+	ck_assert_msg(strstr(text, "\"vm_built_ms\": 3, \"first_run_ms\": null") != NULL,
+		      "%s", text);
+	ck_assert_msg(strstr(text, "\"startup_cpu_us\": null}") != NULL, "%s", text);
 	ck_assert_msg(strstr(text, "\"message\": \"bad \\\"kernel\\\"\\n\"") != NULL, "%s",
 		      text);
 	ck_assert_msg(strstr(text, "\"reason\": \"error\"") != NULL, "%s", text);

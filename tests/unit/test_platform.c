@@ -1,5 +1,5 @@
-/* Unit tests for the small platform devices (i8042, exit port, ACPI sleep
- * and reset registers) and stop_reason_name(), with a fake stop hook. */
+/* Unit tests for the small platform devices (i8042, exit port, boot timer,
+ * ACPI sleep and reset registers) and stop_reason_name(), with a fake stop hook. */
 #include <check.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -7,6 +7,7 @@
 
 #include "boot/layout.h"
 #include "devices/acpi_pm.h"
+#include "devices/boot_timer.h"
 #include "devices/exit_port.h"
 #include "devices/i8042.h"
 #include "vmm/base/bus.h"
@@ -284,6 +285,55 @@ START_TEST(acpi_other_sleep_wakes_at_once)
 }
 END_TEST
 
+struct mark_log {
+	unsigned calls[BOOT_TIMER_NCODES];
+};
+
+static void record_mark(void *opaque, enum boot_timer_code code)
+{
+	struct mark_log *l = opaque;
+
+	l->calls[code]++;
+}
+
+/* Each known code is timed once, at its first write; anything else is
+ * counted and ignored; reads give 0. Through the port bus, as the guest
+ * reaches it. */
+START_TEST(boot_timer_marks_once)
+{
+	struct mark_log log = { { 0 } };
+	struct boot_timer t;
+	struct bus pio;
+	uint8_t v;
+
+	boot_timer_init(&t, &(struct boot_timer_host){ record_mark, &log });
+	bus_init(&pio, "pio", 0xff);
+	ck_assert_int_eq(bus_register(&pio, PORT_BOOT_TIMER, 1, &boot_timer_bus_ops, &t,
+				      "boot-timer"), 0);
+	for (unsigned i = 0; i < 3; i++) {
+		v = BOOT_TIMER_READY;
+		ck_assert(bus_write(&pio, PORT_BOOT_TIMER, &v, 1));
+	}
+	ck_assert_uint_eq(log.calls[BOOT_TIMER_READY], 1);
+	ck_assert_uint_eq(log.calls[BOOT_TIMER_JOB_START], 0);
+	v = BOOT_TIMER_JOB_START;
+	ck_assert(bus_write(&pio, PORT_BOOT_TIMER, &v, 1));
+	ck_assert_uint_eq(log.calls[BOOT_TIMER_JOB_START], 1);
+	for (unsigned code = 0; code < 256; code++) {
+		if (code == BOOT_TIMER_READY || code == BOOT_TIMER_JOB_START)
+			continue;
+		v = (uint8_t)code;
+		ck_assert(bus_write(&pio, PORT_BOOT_TIMER, &v, 1));
+	}
+	ck_assert_uint_eq(t.ignored, 254);
+	ck_assert_uint_eq(log.calls[0], 0);
+	v = 0xff;
+	ck_assert(bus_read(&pio, PORT_BOOT_TIMER, &v, 1));
+	ck_assert_uint_eq(v, 0);
+	bus_release(&pio);
+}
+END_TEST
+
 START_TEST(acpi_reset_register)
 {
 	struct pm p;
@@ -349,6 +399,7 @@ static Suite *platform_suite(void)
 	tcase_add_test(ports, acpi_s5_powers_off);
 	tcase_add_test(ports, acpi_other_sleep_wakes_at_once);
 	tcase_add_test(ports, acpi_reset_register);
+	tcase_add_test(ports, boot_timer_marks_once);
 	tcase_add_test(ports, acpi_pm_on_a_bus);
 	tcase_add_test(ports, stop_names);
 	suite_add_tcase(s, kbc);

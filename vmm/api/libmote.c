@@ -182,9 +182,57 @@ static int64_t ms_since(uint64_t start, uint64_t t)
 	return t > start ? (int64_t)((t - start) / 1000000) : 0;
 }
 
-/* The run is over: record how, write the result file, wake waiters. */
-static void record_end(struct mote_vm *m, const struct stop_req *how, uint64_t init_ns,
-		   uint64_t end_ns)
+/* A step's time from the run's start; -1 when it never came. */
+static int64_t mark_ms(const struct mote_vm *m, const uint64_t *marks, enum vm_mark k)
+{
+	return marks && marks[k] ? ms_since(m->start_ns, marks[k]) : -1;
+}
+
+static void fill_timeline(const struct mote_vm *m, const uint64_t *marks, int64_t cpu_us,
+			  struct mote_result *res)
+{
+	struct mote_timeline *t = &res->timeline;
+
+	t->vm_built_ms = mark_ms(m, marks, VM_MARK_BUILT);
+	t->first_run_ms = mark_ms(m, marks, VM_MARK_FIRST_RUN);
+	t->first_console_ms = mark_ms(m, marks, VM_MARK_FIRST_CONSOLE);
+	t->kernel_init_ms = mark_ms(m, marks, VM_MARK_KERNEL_INIT);
+	t->guest_ready_ms = mark_ms(m, marks, VM_MARK_GUEST_READY);
+	t->job_start_ms = mark_ms(m, marks, VM_MARK_JOB_START);
+	t->job_end_ms = mark_ms(m, marks, VM_MARK_JOB_END);
+	t->startup_cpu_us = cpu_us;
+	/* The guest's own word that it is up, else the kernel's line. */
+	res->boot_ms = t->guest_ready_ms >= 0 ? t->guest_ready_ms : t->kernel_init_ms;
+}
+
+/* --debug: where the time went, one step per line. */
+static void show_timeline(const struct mote_timeline *t)
+{
+	static const char *const names[] = {
+		"VM built", "first KVM_RUN", "first console byte", "kernel runs /init",
+		"guest ready (boot timer)", "job started", "job reported its status",
+	};
+	const int64_t at[] = {
+		t->vm_built_ms, t->first_run_ms, t->first_console_ms, t->kernel_init_ms,
+		t->guest_ready_ms, t->job_start_ms, t->job_end_ms,
+	};
+
+	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		if (at[i] >= 0)
+			log_debug("timeline: %-26s %6lld ms", names[i], (long long)at[i]);
+		else
+			log_debug("timeline: %-26s      -", names[i]);
+	}
+	if (t->startup_cpu_us >= 0)
+		log_debug("timeline: mote's CPU time from exec to the first KVM_RUN: %lld.%03lld ms",
+			  (long long)(t->startup_cpu_us / 1000),
+			  (long long)(t->startup_cpu_us % 1000));
+}
+
+/* The run is over: record how, write the result file, wake waiters.
+ * marks (NULL when the VM was never built) are the core's step times. */
+static void record_end(struct mote_vm *m, const struct stop_req *how, const uint64_t *marks,
+		       int64_t cpu_us, uint64_t end_ns)
 {
 	struct mote_result res = { .status = how->status, .boot_ms = -1 };
 	const char *path = m->cfg->c.result_path;
@@ -194,8 +242,9 @@ static void record_end(struct mote_vm *m, const struct stop_req *how, uint64_t i
 	snprintf(res.message, sizeof(res.message), "%s", how->msg);
 	if (!res.message[0])
 		default_message(&res);
-	if (init_ns)
-		res.boot_ms = ms_since(m->start_ns, init_ns);
+	fill_timeline(m, marks, cpu_us, &res);
+	if (m->cfg->c.debug)
+		show_timeline(&res.timeline);
 	res.total_ms = ms_since(m->start_ns, end_ns);
 	if (getrusage(RUSAGE_SELF, &ru) == 0)
 		res.peak_rss_kib = ru.ru_maxrss;
@@ -228,11 +277,14 @@ static void *runner(void *opaque)
 	how.why = m->vm.st.reason;
 	how.status = m->vm.st.status;
 	snprintf(how.msg, sizeof(how.msg), "%s", m->vm.st.message);
-	uint64_t init_ns = __atomic_load_n(&m->vm.init_ns, __ATOMIC_RELAXED);
+	uint64_t marks[VM_NMARKS];
+	for (int k = 0; k < VM_NMARKS; k++)
+		marks[k] = __atomic_load_n(&m->vm.marks[k], __ATOMIC_RELAXED);
+	int64_t cpu_us = m->vm.startup_cpu_us;
 	/* Released before the result appears, so that by then the console
 	 * output is delivered, the console log closed, the drives flushed. */
 	vm_release(&m->vm);
-	record_end(m, &how, init_ns, end_ns);
+	record_end(m, &how, marks, cpu_us, end_ns);
 	return NULL;
 }
 
@@ -243,7 +295,7 @@ static int end_early(struct mote_vm *m, enum stop_reason why, int status, const 
 	struct stop_req how = { .why = why, .status = status };
 
 	snprintf(how.msg, sizeof(how.msg), "%s", msg);
-	record_end(m, &how, 0, now_ns());
+	record_end(m, &how, NULL, -1, now_ns());
 	return r;
 }
 

@@ -242,6 +242,21 @@ enum mote_reason {
 #define MOTE_STATUS_ERROR     1
 #define MOTE_STATUS_STOPPED   143   /* as if ended by SIGTERM */
 
+/* When each step of a run happened, in ms from its start (see below);
+ * -1: the run never got there. */
+struct mote_timeline {
+	int64_t vm_built_ms;       /* the VM was built: memory, devices, kernel */
+	int64_t first_run_ms;      /* vCPU 0 first entered the guest */
+	int64_t first_console_ms;  /* the first byte on the serial console */
+	int64_t kernel_init_ms;    /* the kernel printed "Run /init as init process" */
+	int64_t guest_ready_ms;    /* the guest's init wrote the boot timer */
+	int64_t job_start_ms;      /* ... and again as its job started */
+	int64_t job_end_ms;        /* the job's status reached the exit device */
+	int64_t startup_cpu_us;    /* CPU time the process used from exec to
+				    * the first KVM_RUN (mote's own start-up
+				    * cost); -1: not measured */
+};
+
 /* How a run ended. */
 struct mote_result {
 	int status;              /* mote's exit status, 0..255: the job's own
@@ -254,17 +269,21 @@ struct mote_result {
 				  * see below; -1: not seen */
 	int64_t total_ms;        /* start to the VM's end */
 	int64_t peak_rss_kib;    /* the process's peak resident memory */
+	struct mote_timeline timeline;
 };
 
 /*
  * The durations. "Start" is the call to mote_vm_start() (or _run), before
- * /dev/kvm is opened. "Boot" ends when the guest kernel prints, on its
- * serial console, that it is starting the init process (Linux's "Run /init
- * as init process" line, at KERN_INFO): the kernel is up and user space
- * begins. A kernel that does not print it (e.g. "quiet" or loglevel<7 on
- * its command line) gives boot_ms -1. The VM's end is when its vCPUs have
- * stopped. peak_rss_kib is getrusage()'s ru_maxrss: the whole process's
- * peak, guest RAM the guest touched included.
+ * /dev/kvm is opened. "Boot" ends when the guest's init says it is up by
+ * writing the boot timer (port 0x502, code 1; the default guest does), or
+ * failing that when the guest kernel prints, on its serial console, that
+ * it is starting the init process (Linux's "Run /init as init process"
+ * line, at KERN_INFO). A guest that does neither (a "quiet" kernel and an
+ * init of its own) gives boot_ms -1. The VM's end is when its vCPUs have
+ * stopped. The timeline has every step; a guest's init writes code 2 to
+ * the boot timer as its job starts. peak_rss_kib is getrusage()'s
+ * ru_maxrss: the whole process's peak, guest RAM the guest touched
+ * included.
  */
 
 /* "guest-exit", "poweroff", ... as listed above. */
@@ -273,8 +292,10 @@ const char *mote_reason_name(enum mote_reason reason);
 /*
  * The result as one line of JSON (malloc'd; NULL when out of memory):
  *   {"status": 3, "reason": "guest-exit", "message": "...", "boot_ms": 812,
- *    "total_ms": 1290, "peak_rss_kib": 48120, "mote_version": "0.1.0"}
- * boot_ms is null when unknown. This is the result file's content.
+ *    "total_ms": 1290, "peak_rss_kib": 48120, "mote_version": "0.2.0",
+ *    "timeline": {"vm_built_ms": 4, "first_run_ms": 5, ...},
+ *    "startup_cpu_us": 3100}
+ * Times not reached are null. This is the result file's content.
  */
 char *mote_result_to_json(const struct mote_result *res) MOTE_MUST_CHECK;
 

@@ -16,19 +16,37 @@
 #define MOTE_VERSION "unknown"
 #endif
 
+/* A time, or null for -1 (never reached, not measured). */
+static json_t *when(int64_t v)
+{
+	return v >= 0 ? json_integer((json_int_t)v) : json_null();
+}
+
+static json_t *timeline(const struct mote_timeline *t)
+{
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+			 "vm_built_ms", when(t->vm_built_ms),
+			 "first_run_ms", when(t->first_run_ms),
+			 "first_console_ms", when(t->first_console_ms),
+			 "kernel_init_ms", when(t->kernel_init_ms),
+			 "guest_ready_ms", when(t->guest_ready_ms),
+			 "job_start_ms", when(t->job_start_ms),
+			 "job_end_ms", when(t->job_end_ms));
+}
+
 /* Keys in a fixed order, so the file reads the same way every time. */
 static json_t *to_object(const struct mote_result *res)
 {
-	json_t *boot = res->boot_ms >= 0 ? json_integer(res->boot_ms) : json_null();
-
-	return json_pack("{s:i, s:s, s:s, s:o, s:I, s:I, s:s}",
+	return json_pack("{s:i, s:s, s:s, s:o, s:I, s:I, s:s, s:o, s:o}",
 			 "status", res->status,
 			 "reason", stop_reason_name((enum stop_reason)res->reason),
 			 "message", res->message,
-			 "boot_ms", boot,
+			 "boot_ms", when(res->boot_ms),
 			 "total_ms", (json_int_t)res->total_ms,
 			 "peak_rss_kib", (json_int_t)res->peak_rss_kib,
-			 "mote_version", MOTE_VERSION);
+			 "mote_version", MOTE_VERSION,
+			 "timeline", timeline(&res->timeline),
+			 "startup_cpu_us", when(res->timeline.startup_cpu_us));
 }
 
 char *result_json(const struct mote_result *res)

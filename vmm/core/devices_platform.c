@@ -7,6 +7,7 @@
 #include "boot/layout.h"
 #include "devices/acpi_pm.h"
 #include "devices/console.h"
+#include "devices/boot_timer.h"
 #include "devices/exit_port.h"
 #include "devices/i8042.h"
 #include "devices/rtc.h"
@@ -39,42 +40,44 @@ struct platform {
 	struct console console;
 	struct i8042 kbd;
 	struct exit_port exitp;
+	struct boot_timer timer;
+	bool console_seen;             /* under the uart's lock */
 	struct acpi_pm pm;
 	struct rtc rtc;
 	bool uart_ok, console_ok, kbd_ok, rtc_ok;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static bool tail_is(const struct platform *p, const char *mark, size_t len)
 {
 	return memcmp(p->tail + TAIL_LEN - len, mark, len) == 0;
 }
 
-/* Sits between the uart and the console to timestamp INIT_MARK and to
- * notice PANIC_MARK. Runs with the uart's lock held, so bytes come one at
- * a time and in order. */
+/* Sits between the uart and the console to time the first byte and
+ * INIT_MARK and to notice PANIC_MARK. Runs with the uart's lock held, so
+ * bytes come one at a time and in order. */
 static void serial_tx(void *opaque, uint8_t byte)
 {
 	struct platform *p = opaque;
 	struct vm *vm = p->vm;
 
+	if (!p->console_seen) {
+		p->console_seen = true;
+		vm_mark(vm, VM_MARK_FIRST_CONSOLE);
+	}
 	if (!__atomic_load_n(&vm->panicked, __ATOMIC_RELAXED)) {
 		memmove(p->tail, p->tail + 1, TAIL_LEN - 1);
 		p->tail[TAIL_LEN - 1] = byte;
-		if (!__atomic_load_n(&vm->init_ns, __ATOMIC_RELAXED) &&
-		    tail_is(p, INIT_MARK, INIT_MARK_LEN))
-			__atomic_store_n(&vm->init_ns, now_ns(), __ATOMIC_RELAXED);
+		if (tail_is(p, INIT_MARK, INIT_MARK_LEN))
+			vm_mark(vm, VM_MARK_KERNEL_INIT);
 		if (tail_is(p, PANIC_MARK, PANIC_MARK_LEN))
 			__atomic_store_n(&vm->panicked, true, __ATOMIC_RELAXED);
 	}
 	console_tx(&p->console, byte);
+}
+
+static void boot_timer_mark(void *opaque, enum boot_timer_code code)
+{
+	vm_mark(opaque, code == BOOT_TIMER_READY ? VM_MARK_GUEST_READY : VM_MARK_JOB_START);
 }
 
 static void serial_rx_room(void *opaque)
@@ -169,6 +172,7 @@ static int create_legacy(struct vm *vm, struct platform *p, char *err, size_t er
 	}
 	p->rtc_ok = true;
 	exit_port_init(&p->exitp, &vm->stop);
+	boot_timer_init(&p->timer, &(struct boot_timer_host){ boot_timer_mark, vm });
 	acpi_pm_init(&p->pm, &vm->stop);
 	r = reg_pio(vm, PORT_I8042, I8042_NR_PORTS, &i8042_bus_ops, &p->kbd, "i8042", err,
 		    errlen);
@@ -177,6 +181,9 @@ static int create_legacy(struct vm *vm, struct platform *p, char *err, size_t er
 	if (!r)
 		r = reg_pio(vm, PORT_EXIT, 1, &exit_port_bus_ops, &p->exitp, "exit", err,
 			    errlen);
+	if (!r)
+		r = reg_pio(vm, PORT_BOOT_TIMER, 1, &boot_timer_bus_ops, &p->timer, "boot-timer",
+			    err, errlen);
 	if (!r)
 		r = reg_pio(vm, PORT_ACPI_SLEEP_CTL, ACPI_PM_NR_PORTS, &acpi_pm_bus_ops, &p->pm,
 			    "acpi-pm", err, errlen);

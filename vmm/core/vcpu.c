@@ -173,6 +173,8 @@ static void *vcpu_thread(void *arg)
 	sigemptyset(&kick);
 	sigaddset(&kick, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
+	if (c->id == 0 && c->env->first_run)
+		c->env->first_run(c->env->opaque);
 	if (!filter_self(c))
 		return NULL;
 	while (!stopping(c)) {

@@ -29,6 +29,9 @@ struct vcpu_env {
 	/* End the VM (first request wins); has it been asked to end? */
 	void (*stop)(void *opaque, enum stop_reason why, int status, const char *msg);
 	bool (*stopping)(void *opaque);
+	/* vCPU 0 is about to enter the guest for the first time (before its
+	 * seccomp filter, so it may measure); NULL: nothing to do. */
+	void (*first_run)(void *opaque);
 	void *opaque;
 	int seccomp;       /* enum config_seccomp: each thread filters itself */
 };

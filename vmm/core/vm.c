@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -232,6 +233,19 @@ static bool vcpu_stopping_cb(void *opaque)
 	return __atomic_load_n(&vm->st.reason, __ATOMIC_ACQUIRE) != STOP_NONE;
 }
 
+/* mote's own start-up cost, as Firecracker states its own: the CPU the
+ * process used from exec until the guest first runs. */
+static void vcpu_first_run_cb(void *opaque)
+{
+	struct vm *vm = opaque;
+	struct rusage ru;
+
+	vm_mark(vm, VM_MARK_FIRST_RUN);
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		vm->startup_cpu_us = (int64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 +
+				     ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+}
+
 static int step_vcpus(struct vm *vm, char *err, size_t errlen)
 {
 	vm->vcpus = calloc(vm->ncpus, sizeof(*vm->vcpus));
@@ -242,7 +256,8 @@ static int step_vcpus(struct vm *vm, char *err, size_t errlen)
 	vm->vcpu_env = (struct vcpu_env){
 		.vm_fd = vm->vm_fd, .run_size = vm->run_size, .ncpus = vm->ncpus,
 		.pio = &vm->pio, .mmio = &vm->mmio, .mem = &vm->mem, .cpuid = vm->cpuid,
-		.stop = vcpu_stop_cb, .stopping = vcpu_stopping_cb, .opaque = vm,
+		.stop = vcpu_stop_cb, .stopping = vcpu_stopping_cb,
+		.first_run = vcpu_first_run_cb, .opaque = vm,
 		.seccomp = vm->cfg->seccomp,
 	};
 	for (unsigned i = 0; i < vm->ncpus; i++) {
@@ -299,6 +314,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, const struct vm_io *io
 	vm->kvm_fd = vm->vm_fd = -1;
 	vm->loop.epfd = vm->loop.wakefd = -1;
 	vm->stop = (struct stop_hook){ stop_hook_cb, vm };
+	vm->startup_cpu_us = -1;
 	pthread_mutex_init(&vm->st.lock, NULL);
 	err[0] = 0;
 	for (size_t i = 0; i < NSTEPS; i++) {
@@ -311,6 +327,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, const struct vm_io *io
 			return r;
 		}
 	}
+	vm_mark(vm, VM_MARK_BUILT);
 	return 0;
 }
 
@@ -340,8 +357,27 @@ static int guest_end(struct vm *vm, enum stop_reason why, int status, const char
 	return job ? VM_STATUS_NO_JOB_STATUS : status;
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void vm_mark(struct vm *vm, enum vm_mark m)
+{
+	uint64_t unset = 0;
+
+	if (m < VM_NMARKS)
+		__atomic_compare_exchange_n(&vm->marks[m], &unset, mono_ns(), false,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
+
 void vm_request_stop(struct vm *vm, enum stop_reason why, int status, const char *msg)
 {
+	if (why == STOP_GUEST_EXIT)
+		vm_mark(vm, VM_MARK_JOB_END);
 	pthread_mutex_lock(&vm->st.lock);
 	if (vm->st.reason == STOP_NONE) {
 		vm->st.status = status;

@@ -32,6 +32,18 @@ struct vm_io {
  * poweroff, reboot, panic or a triple fault before the exit device. */
 #define VM_STATUS_NO_JOB_STATUS 125
 
+/* The steps of a run that mote times (the result's timeline). */
+enum vm_mark {
+	VM_MARK_BUILT,          /* vm_create finished */
+	VM_MARK_FIRST_RUN,      /* vCPU 0's first KVM_RUN */
+	VM_MARK_FIRST_CONSOLE,  /* the first byte on the serial console */
+	VM_MARK_KERNEL_INIT,    /* the kernel printed "Run /init as init process" */
+	VM_MARK_GUEST_READY,    /* the guest's init wrote the boot timer */
+	VM_MARK_JOB_START,      /* ... and again as its job started */
+	VM_MARK_JOB_END,        /* the job's status reached the exit device */
+	VM_NMARKS
+};
+
 struct vm_stop_state {
 	pthread_mutex_t lock;
 	enum stop_reason reason;  /* STOP_NONE while running */
@@ -57,8 +69,10 @@ struct vm {
 	int init_done;            /* how many vm_steps[] ran, for unwinding */
 	struct kvm_cpuid2 *cpuid; /* KVM_GET_SUPPORTED_CPUID, patched per vCPU */
 	uint64_t boot_ns;         /* CLOCK_MONOTONIC at vm_create */
-	uint64_t init_ns;         /* the guest kernel began starting init
-				   * (see devices.c); 0: not yet. Atomic. */
+	uint64_t marks[VM_NMARKS]; /* CLOCK_MONOTONIC of each step; 0: not
+				    * reached. Atomic; see vm_mark. */
+	int64_t startup_cpu_us;   /* the process's CPU time at the first
+				   * KVM_RUN; -1: not measured */
 	bool panicked;            /* the guest kernel printed a panic. Atomic. */
 	struct vm_io io;
 };
@@ -86,5 +100,9 @@ int vm_setup_kick_signal(void) __attribute__((warn_unused_result));
 void vm_request_stop(struct vm *vm, enum stop_reason why, int status, const char *msg);
 
 void vm_release(struct vm *vm);
+
+/* Record now as the time of step m, unless it already has one. Any
+ * thread; lock-free. */
+void vm_mark(struct vm *vm, enum vm_mark m);
 
 #endif
