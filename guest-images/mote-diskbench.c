@@ -1,26 +1,34 @@
 /*
  * mote-diskbench DEVICE [--seconds N] [--bytes N] [--depth N] [--seed N]
+ *                       [--passes N] [--pass-bytes N] [--tests LIST]
  *
  * A small disk benchmark for the guest, run by `make bench`
  * (tests/integration/bench_disk.sh). THE DEVICE'S DATA IS OVERWRITTEN.
- * Three tests, in this order, all with O_DIRECT so the guest's page cache
+ * Five tests, in this order, all with O_DIRECT so the guest's page cache
  * stays out of the way and every byte crosses the virtual disk:
  *
  *   seq-write  1 MiB pwrite()s from offset 0 upward, then fdatasync()
  *              (inside the timed part: the data must reach the host);
  *   seq-read   1 MiB pread()s over the same range, from offset 0;
+ *   qd1-read   1 MiB pread()s over the first --pass-bytes (default 32 MiB),
+ *              --passes times (default 4): what `dd bs=1M iflag=direct`
+ *              does a few times over a small drive;
  *   rand-read  4 KiB pread()s at 4 KiB-aligned offsets over the whole
  *              device, drawn from a seeded xorshift64* generator; --depth
  *              threads (default 1, i.e. queue depth 1) each issue one
- *              request at a time, so at most that many are in flight.
+ *              request at a time, so at most that many are in flight;
+ *   rand-write the same with pwrite()s, then fdatasync() (timed).
  *
- * Each test stops after --bytes bytes (default 64 MiB; the sequential
- * tests wrap around within min(bytes, device size)) or --seconds seconds
- * (default 10), whichever comes first, and prints one line:
+ * --tests runs only the tests named (comma-separated; default all). Each
+ * test stops after --bytes bytes (default 64 MiB; the sequential tests
+ * wrap around within min(bytes, device size); not qd1-read) or --seconds
+ * seconds (default 10), whichever comes first, and prints one line:
  *
  *   diskbench: seq-write-mibps=123.4 bytes=67108864 seconds=0.519
  *   diskbench: seq-read-mibps=234.5 bytes=67108864 seconds=0.273
+ *   diskbench: qd1-read-mibps=180.2 bytes=134217728 seconds=0.710
  *   diskbench: rand-read-iops=5678 ops=16384 depth=1 seconds=2.885
+ *   diskbench: rand-write-iops=4321 ops=16384 depth=1 seconds=3.792
  *
  * Times come from CLOCK_MONOTONIC. The device node may appear a moment
  * after the driver loads, so opening it is retried for a few seconds.
@@ -53,6 +61,9 @@ struct bench {
 	double seconds;       /* per-test time limit */
 	unsigned depth;
 	uint64_t seed;
+	uint64_t passes;      /* qd1-read */
+	uint64_t pass_bytes;
+	const char *tests;    /* comma-separated, or NULL for all */
 };
 
 /* One random-read thread. */
@@ -62,7 +73,8 @@ struct worker {
 	uint64_t ops_max;
 	uint64_t state;       /* PRNG */
 	uint64_t ops;
-	int err;              /* errno of a failed read, or 0 */
+	int write;
+	int err;              /* errno of a failed read or write, or 0 */
 	pthread_t tid;
 };
 
@@ -86,7 +98,7 @@ static uint64_t next_rand(uint64_t *s)
 static int usage(void)
 {
 	fprintf(stderr, "usage: mote-diskbench DEVICE [--seconds N] [--bytes N] "
-		"[--depth N] [--seed N]\n");
+		"[--depth N] [--seed N] [--passes N] [--pass-bytes N] [--tests LIST]\n");
 	return 2;
 }
 
@@ -113,6 +125,24 @@ static int parse_num(const char *s, uint64_t *out)
 	return 0;
 }
 
+static const char *const test_names[] = {
+	"seq-write", "seq-read", "qd1-read", "rand-read", "rand-write",
+};
+
+/* Is every name in list (comma-separated) a test's? */
+static int tests_valid(const char *list)
+{
+	for (const char *p = list; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL) {
+		size_t n = strcspn(p, ","), i;
+		for (i = 0; i < sizeof(test_names) / sizeof(test_names[0]); i++)
+			if (strlen(test_names[i]) == n && !strncmp(p, test_names[i], n))
+				break;
+		if (i == sizeof(test_names) / sizeof(test_names[0]))
+			return 0;
+	}
+	return 1;
+}
+
 static int parse_args(struct bench *b, int argc, char **argv)
 {
 	uint64_t v;
@@ -121,6 +151,12 @@ static int parse_args(struct bench *b, int argc, char **argv)
 		return -1;
 	b->path = argv[1];
 	for (int i = 2; i < argc; i += 2) {
+		if (i + 1 < argc && !strcmp(argv[i], "--tests")) {
+			b->tests = argv[i + 1];
+			if (!tests_valid(b->tests))
+				return -1;
+			continue;
+		}
 		if (i + 1 >= argc || parse_num(argv[i + 1], &v))
 			return -1;
 		if (!strcmp(argv[i], "--seconds") && v > 0)
@@ -131,6 +167,10 @@ static int parse_args(struct bench *b, int argc, char **argv)
 			b->depth = v;
 		else if (!strcmp(argv[i], "--seed"))
 			b->seed = v ? v : 1;   /* xorshift sticks at zero */
+		else if (!strcmp(argv[i], "--passes") && v >= 1)
+			b->passes = v;
+		else if (!strcmp(argv[i], "--pass-bytes") && v >= SEQ_BLOCK)
+			b->pass_bytes = v;
 		else
 			return -1;
 	}
@@ -176,10 +216,10 @@ static void *aligned_buf(size_t n, int fill)
 	return p;
 }
 
-/* The bytes the sequential tests cover: whole blocks within the device. */
-static uint64_t seq_span(const struct bench *b)
+/* Whole blocks of the first bytes of the device, at most its size. */
+static uint64_t seq_span(const struct bench *b, uint64_t bytes)
 {
-	uint64_t span = b->bytes < b->size ? b->bytes : b->size;
+	uint64_t span = bytes < b->size ? bytes : b->size;
 
 	return span - span % SEQ_BLOCK;
 }
@@ -191,16 +231,18 @@ static void report_seq(const char *name, uint64_t bytes, double secs)
 	fflush(stdout);
 }
 
-/* One sequential test; write or read SEQ_BLOCK at a time. */
-static int run_seq(const struct bench *b, int write)
+/* One sequential test; write or read SEQ_BLOCK at a time, over the first
+ * span bytes, total bytes in all. */
+static int run_seq(const struct bench *b, const char *name, int write, uint64_t span,
+		   uint64_t total)
 {
-	uint64_t span = seq_span(b), done = 0;
+	uint64_t done = 0;
 	char *buf = aligned_buf(SEQ_BLOCK, 0x5a);
 	double start = now(), deadline = start + b->seconds;
 
 	if (!buf)
 		return -ENOMEM;
-	while (done < b->bytes && now() < deadline) {
+	while (done < total && now() < deadline) {
 		off_t off = done % span;
 		ssize_t n = write ? pwrite(b->fd, buf, SEQ_BLOCK, off) :
 				    pread(b->fd, buf, SEQ_BLOCK, off);
@@ -214,7 +256,7 @@ static int run_seq(const struct bench *b, int write)
 		free(buf);
 		return -errno;
 	}
-	report_seq(write ? "seq-write" : "seq-read", done, now() - start);
+	report_seq(name, done, now() - start);
 	free(buf);
 	return 0;
 }
@@ -223,7 +265,7 @@ static void *rand_worker(void *arg)
 {
 	struct worker *w = arg;
 	uint64_t blocks = w->b->size / RAND_BLOCK;
-	char *buf = aligned_buf(RAND_BLOCK, 0);
+	char *buf = aligned_buf(RAND_BLOCK, 0xa5);
 
 	if (!buf) {
 		w->err = ENOMEM;
@@ -231,7 +273,9 @@ static void *rand_worker(void *arg)
 	}
 	while (w->ops < w->ops_max && now() < w->deadline) {
 		off_t off = (next_rand(&w->state) % blocks) * RAND_BLOCK;
-		if (pread(w->b->fd, buf, RAND_BLOCK, off) != RAND_BLOCK) {
+		ssize_t n = w->write ? pwrite(w->b->fd, buf, RAND_BLOCK, off) :
+				       pread(w->b->fd, buf, RAND_BLOCK, off);
+		if (n != RAND_BLOCK) {
 			w->err = errno ? errno : EIO;
 			break;
 		}
@@ -242,7 +286,8 @@ static void *rand_worker(void *arg)
 }
 
 /* Start the workers; returns how many started. */
-static unsigned start_workers(const struct bench *b, struct worker *w, double deadline)
+static unsigned start_workers(const struct bench *b, struct worker *w, int write,
+			      double deadline)
 {
 	uint64_t ops_max = b->bytes / RAND_BLOCK;
 	unsigned i;
@@ -253,6 +298,7 @@ static unsigned start_workers(const struct bench *b, struct worker *w, double de
 			.deadline = deadline,
 			.ops_max = (ops_max + b->depth - 1) / b->depth,
 			.state = b->seed + i * 0x9E3779B97F4A7C15ULL,
+			.write = write,
 		};
 		if (!w[i].state)
 			w[i].state = 1;
@@ -262,13 +308,13 @@ static unsigned start_workers(const struct bench *b, struct worker *w, double de
 	return i;
 }
 
-static int run_rand(const struct bench *b)
+static int run_rand(const struct bench *b, int write)
 {
 	struct worker w[MAX_DEPTH];
 	double start = now();
 	uint64_t ops = 0;
 	int err = 0;
-	unsigned n = start_workers(b, w, start + b->seconds);
+	unsigned n = start_workers(b, w, write, start + b->seconds);
 
 	for (unsigned i = 0; i < n; i++) {
 		pthread_join(w[i].tid, NULL);
@@ -278,13 +324,26 @@ static int run_rand(const struct bench *b)
 	}
 	if (n < b->depth)
 		err = -EAGAIN;
+	if (!err && write && fdatasync(b->fd) < 0)
+		err = -errno;
 	if (err)
 		return err;
 	double secs = now() - start;
-	printf("diskbench: rand-read-iops=%.0f ops=%llu depth=%u seconds=%.3f\n",
-	       ops / secs, (unsigned long long)ops, b->depth, secs);
+	printf("diskbench: rand-%s-iops=%.0f ops=%llu depth=%u seconds=%.3f\n",
+	       write ? "write" : "read", ops / secs, (unsigned long long)ops, b->depth, secs);
 	fflush(stdout);
 	return 0;
+}
+
+/* Is test name in b->tests (or are all wanted)? */
+static int wanted(const struct bench *b, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = b->tests; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+		if (!strncmp(p, name, n) && (p[n] == ',' || p[n] == '\0'))
+			return 1;
+	return !b->tests;
 }
 
 static int run_all(struct bench *b)
@@ -294,11 +353,19 @@ static int run_all(struct bench *b)
 	printf("diskbench: device=%s size=%llu budget-bytes=%llu budget-seconds=%.0f\n",
 	       b->path, (unsigned long long)b->size, (unsigned long long)b->bytes, b->seconds);
 	fflush(stdout);
-	err = run_seq(b, 1);
-	if (!err)
-		err = run_seq(b, 0);
-	if (!err)
-		err = run_rand(b);
+	uint64_t span = seq_span(b, b->bytes), pass = seq_span(b, b->pass_bytes);
+
+	err = 0;
+	if (wanted(b, "seq-write"))
+		err = run_seq(b, "seq-write", 1, span, b->bytes);
+	if (!err && wanted(b, "seq-read"))
+		err = run_seq(b, "seq-read", 0, span, b->bytes);
+	if (!err && wanted(b, "qd1-read"))
+		err = run_seq(b, "qd1-read", 0, pass, pass * b->passes);
+	if (!err && wanted(b, "rand-read"))
+		err = run_rand(b, 0);
+	if (!err && wanted(b, "rand-write"))
+		err = run_rand(b, 1);
 	if (err)
 		fprintf(stderr, "mote-diskbench: %s: %s\n", b->path, strerror(-err));
 	return err;
@@ -308,6 +375,7 @@ int main(int argc, char **argv)
 {
 	struct bench b = {
 		.fd = -1, .bytes = 64 << 20, .seconds = 10, .depth = 1, .seed = 1,
+		.passes = 4, .pass_bytes = 32 << 20,
 	};
 
 	if (parse_args(&b, argc, argv))

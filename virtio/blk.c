@@ -15,6 +15,8 @@
 
 #define HDR_BYTES sizeof(struct virtio_blk_outhdr)
 
+_Static_assert(BLK_SEG_MAX <= BLK_IO_MAX_IOV, "a request's iovecs must fit the backend's");
+
 /* ---- Setup ---- */
 
 static void put_le32(uint8_t *p, uint32_t v)

@@ -24,7 +24,7 @@
 struct evloop;
 
 /* Most iovecs one request may carry; the device's seg_max is below it. */
-#define BLK_IO_MAX_IOV 128
+#define BLK_IO_MAX_IOV 256
 
 enum blk_io_op { BLK_IO_READ, BLK_IO_WRITE, BLK_IO_FLUSH };
 
