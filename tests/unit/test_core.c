@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -243,6 +244,26 @@ START_TEST(stop_without_job_status)
 }
 END_TEST
 
+/* Guest RAM comes aligned, usable and exactly as long as asked; bad
+ * alignments are refused. */
+START_TEST(gmem_map_aligned_2m)
+{
+	uint64_t align = 2ull << 20, size = 6ull << 20;
+	uint8_t *p = gmem_map_aligned(size, align);
+
+	ck_assert_ptr_nonnull(p);
+	ck_assert_uint_eq((uintptr_t)p % align, 0);
+	p[0] = 1;
+	p[size - 1] = 2;
+	ck_assert_int_eq(munmap(p, size), 0);
+	errno = 0;
+	ck_assert_ptr_null(gmem_map_aligned(size, 3 << 20));
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_ptr_null(gmem_map_aligned(0, align));
+	ck_assert_ptr_null(gmem_map_aligned(size + 1, align));
+}
+END_TEST
+
 /* Leaf 1 gets the APIC ID, the hypervisor bit and, only when KVM emulates
  * it, the TSC-deadline timer; other leaves keep KVM's values. */
 START_TEST(cpuid_patch_leaf1)
@@ -273,6 +294,7 @@ int main(void)
 	TCase *t = tcase_create("core");
 	tcase_add_test(t, gmem_bounds);
 	tcase_add_test(t, cpuid_patch_leaf1);
+	tcase_add_test(t, gmem_map_aligned_2m);
 	tcase_add_test(t, gmem_add_rules);
 	tcase_add_test(t, gmem_copy);
 	tcase_add_test(t, bus_dispatch);

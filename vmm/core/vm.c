@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #define MAX_CPUID_ENTRIES 256
+#define RAM_ALIGN (2ull << 20)   /* x86 huge page: KVM maps RAM with them */
 
 static int step_kvm(struct vm *vm, char *err, size_t errlen)
 {
@@ -105,11 +106,10 @@ static int step_memory(struct vm *vm, char *err, size_t errlen)
 	uint64_t size = vm->cfg->mem_mib << 20;
 	uint64_t low = size < LAYOUT_MMIO_HOLE ? size : LAYOUT_MMIO_HOLE;
 
-	/* NORESERVE: guest RAM is committed page by page as the guest uses it. */
-	vm->ram = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (vm->ram == MAP_FAILED) {
-		vm->ram = NULL;
+	/* NORESERVE: guest RAM is committed page by page as the guest uses
+	 * it. Aligned to 2 MiB so KVM can map it with huge pages. */
+	vm->ram = gmem_map_aligned(size, RAM_ALIGN);
+	if (!vm->ram) {
 		snprintf(err, errlen, "--mem %llu MiB: cannot map guest RAM: %s",
 			 (unsigned long long)vm->cfg->mem_mib, strerror(errno));
 		return -ENOMEM;
