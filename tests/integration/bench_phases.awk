@@ -16,6 +16,7 @@ function ts(   t) {
 	return t + 0
 }
 
+!banner && /mote guest: kernel/ { banner = $1 }
 $2 == "phases-begin" && NF == 2 { begun = 1; next }
 begun == 1 && !have_up && $2 ~ /^[0-9]+\.[0-9]+$/ {
 	host = $1; up = $2; have_up = 1; next
@@ -50,6 +51,8 @@ first_ic < 0 && /calling  / { first_ic = t }
 BEGIN { acpi = first_ic = run_init = unpack0 = unpack1 = -1 }
 
 END {
+	if (banner)
+		print "launch_to_banner", ms(banner)
 	if (!have_up)
 		exit
 	print "launch_to_kernel_clock0", ms(host - up)
