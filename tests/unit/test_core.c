@@ -3,13 +3,16 @@
 #include "vmm/base/evloop.h"
 #include "vmm/base/gmem.h"
 #include "vmm/config/config.h"
+#include "vmm/core/vcpu.h"
 #include "vmm/core/vm.h"
 
 #include <check.h>
 #include <errno.h>
+#include <linux/kvm.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -241,11 +244,57 @@ START_TEST(stop_without_job_status)
 }
 END_TEST
 
+/* Guest RAM comes aligned, usable and exactly as long as asked; bad
+ * alignments are refused. */
+START_TEST(gmem_map_aligned_2m)
+{
+	uint64_t align = 2ull << 20, size = 6ull << 20;
+	uint8_t *p = gmem_map_aligned(size, align);
+
+	ck_assert_ptr_nonnull(p);
+	ck_assert_uint_eq((uintptr_t)p % align, 0);
+	p[0] = 1;
+	p[size - 1] = 2;
+	ck_assert_int_eq(munmap(p, size), 0);
+	errno = 0;
+	ck_assert_ptr_null(gmem_map_aligned(size, 3 << 20));
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_ptr_null(gmem_map_aligned(0, align));
+	ck_assert_ptr_null(gmem_map_aligned(size + 1, align));
+}
+END_TEST
+
+/* Leaf 1 gets the APIC ID, the hypervisor bit and, only when KVM emulates
+ * it, the TSC-deadline timer; other leaves keep KVM's values. */
+START_TEST(cpuid_patch_leaf1)
+{
+	struct kvm_cpuid_entry2 e = { .function = 1, .ebx = 0x1234, .ecx = 0x1 };
+
+	x86_cpuid_patch(&e, 3, 4, true);
+	ck_assert_uint_eq(e.ecx, 0x1 | 1u << 31 | 1u << 24);
+	ck_assert_uint_eq(e.ebx >> 24, 3);
+	ck_assert_uint_eq((e.ebx >> 16) & 0xff, 4);
+	ck_assert_uint_eq(e.ebx & 0xffff, 0x1234);
+
+	e = (struct kvm_cpuid_entry2){ .function = 1, .ecx = 0x1 };
+	x86_cpuid_patch(&e, 0, 1, false);
+	ck_assert_uint_eq(e.ecx, 0x1 | 1u << 31);
+
+	e = (struct kvm_cpuid_entry2){ .function = 7, .ebx = 5, .ecx = 6 };
+	x86_cpuid_patch(&e, 1, 2, true);
+	ck_assert_uint_eq(e.ebx, 5);
+	ck_assert_uint_eq(e.ecx, 6);
+}
+END_TEST
+
+
 int main(void)
 {
 	Suite *s = suite_create("core");
 	TCase *t = tcase_create("core");
 	tcase_add_test(t, gmem_bounds);
+	tcase_add_test(t, cpuid_patch_leaf1);
+	tcase_add_test(t, gmem_map_aligned_2m);
 	tcase_add_test(t, gmem_add_rules);
 	tcase_add_test(t, gmem_copy);
 	tcase_add_test(t, bus_dispatch);

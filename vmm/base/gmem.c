@@ -2,6 +2,32 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+void *gmem_map_aligned(uint64_t size, uint64_t align)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+
+	if (size == 0 || align < page || (align & (align - 1)) ||
+	    size > SIZE_MAX - align || size % page) {
+		errno = EINVAL;
+		return NULL;
+	}
+	/* Map align - page bytes more, then give back what lies outside. */
+	size_t len = (size_t)(size + align - page);
+	uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	uint8_t *start = p + ((align - (uintptr_t)p % align) % align);
+	size_t head = (size_t)(start - p), tail = len - head - (size_t)size;
+	if (head)
+		munmap(p, head);
+	if (tail)
+		munmap(start + size, tail);
+	return start;
+}
 
 int gmem_add(struct gmem *m, uint64_t gpa, uint64_t size, void *host)
 {

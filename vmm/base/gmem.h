@@ -47,4 +47,15 @@ uint64_t gmem_total(const struct gmem *m);
 /* Highest guest-physical address + 1 covered by any region. */
 uint64_t gmem_end(const struct gmem *m);
 
+/*
+ * size bytes of private anonymous memory (MAP_NORESERVE) whose start is a
+ * multiple of align (a power of two, at least the page size), for munmap
+ * (ptr, size) to release. KVM maps guest RAM with huge pages only where
+ * guest-physical and host addresses agree modulo the huge page size: an
+ * unaligned mapping makes every 4 KiB page of the guest its own nested
+ * page fault. NULL with errno set on failure.
+ */
+void *gmem_map_aligned(uint64_t size, uint64_t align)
+	__attribute__((warn_unused_result));
+
 #endif

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #define MAX_CPUID_ENTRIES 256
+#define RAM_ALIGN (2ull << 20)   /* x86 huge page: KVM maps RAM with them */
 
 static int step_kvm(struct vm *vm, char *err, size_t errlen)
 {
@@ -106,11 +107,10 @@ static int step_memory(struct vm *vm, char *err, size_t errlen)
 	uint64_t size = vm->cfg->mem_mib << 20;
 	uint64_t low = size < LAYOUT_MMIO_HOLE ? size : LAYOUT_MMIO_HOLE;
 
-	/* NORESERVE: guest RAM is committed page by page as the guest uses it. */
-	vm->ram = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (vm->ram == MAP_FAILED) {
-		vm->ram = NULL;
+	/* NORESERVE: guest RAM is committed page by page as the guest uses
+	 * it. Aligned to 2 MiB so KVM can map it with huge pages. */
+	vm->ram = gmem_map_aligned(size, RAM_ALIGN);
+	if (!vm->ram) {
 		snprintf(err, errlen, "--mem %llu MiB: cannot map guest RAM: %s",
 			 (unsigned long long)vm->cfg->mem_mib, strerror(errno));
 		return -ENOMEM;
@@ -256,6 +256,8 @@ static int step_vcpus(struct vm *vm, char *err, size_t errlen)
 	vm->vcpu_env = (struct vcpu_env){
 		.vm_fd = vm->vm_fd, .run_size = vm->run_size, .ncpus = vm->ncpus,
 		.pio = &vm->pio, .mmio = &vm->mmio, .mem = &vm->mem, .cpuid = vm->cpuid,
+		.tsc_deadline = kvm_ioctl_raw(vm->kvm_fd, KVM_CHECK_EXTENSION,
+					      KVM_CAP_TSC_DEADLINE_TIMER) > 0,
 		.stop = vcpu_stop_cb, .stopping = vcpu_stopping_cb,
 		.first_run = vcpu_first_run_cb, .opaque = vm,
 		.seccomp = vm->cfg->seccomp,
