@@ -10,12 +10,14 @@
 #
 # In tools/sandbox, nested guests run under QEMU's TCG on the sandbox's
 # one vCPU: 8 VMs share it, so each boots about 8 times slower and the
-# absolute times say little; the ratios still compare the VMMs.
+# absolute times say little; the ratios still compare the VMMs. There the
+# whole script took about 11 minutes (2026-12-02; 8 QEMU guests alone about
+# 2.5): set MOTE_BENCH_CONC_VMS="1 4" for a shorter run.
 #
 # Environment: MOTE_BIN, MOTE_GUEST_DIR, MOTE_LKVM,
 # MOTE_BENCH_CONC_VMS ("1 4 8"), MOTE_BENCH_CONC_RUNS (repetitions of each
 # batch, 1), MOTE_BENCH_CONC_MEM_MIB (128), MOTE_BENCH_CONC_LIMIT (seconds
-# one batch may take, 300).
+# one batch may take, 240).
 set -uo pipefail
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 MOTE=${MOTE_BIN:-$TOP/build/mote}
@@ -23,7 +25,7 @@ GUEST=${MOTE_GUEST_DIR:-$TOP/build/guest}
 SIZES=${MOTE_BENCH_CONC_VMS:-1 4 8}
 RUNS=${MOTE_BENCH_CONC_RUNS:-1}
 MEM=${MOTE_BENCH_CONC_MEM_MIB:-128}
-LIMIT=${MOTE_BENCH_CONC_LIMIT:-300}
+LIMIT=${MOTE_BENCH_CONC_LIMIT:-240}
 CPUS=1
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
@@ -96,6 +98,7 @@ echo "bench-concurrent: 1, 4 and 8 VMs started together as asked (here: $SIZES),
 bench_lkvm_note | sed 's/^/bench-concurrent: /'
 
 rc=0
+t0=$SECONDS
 for n in $SIZES; do
 	declare -A P50=() WORST=()
 	for vmm in $VMMS; do
@@ -124,4 +127,5 @@ for n in $SIZES; do
 	done
 	echo "$line best peer ${best:-n/a}"
 done
+echo "bench-concurrent: took $((SECONDS - t0)) s"
 exit "$rc"
