@@ -14,7 +14,8 @@
 #   - memory overhead: the VMM's PSS minus the PSS of its guest-RAM mapping,
 #     sampled while the guest runs its job, median;
 #   - mote's start-up CPU time (exec to the first KVM_RUN, startup_cpu_us
-#     in --result), median, beside Firecracker's 8 ms;
+#     in --result), median, beside Firecracker's 8 ms, and the medians of
+#     the timeline --result records;
 #   - ratios against each peer and against the best (fastest) peer.
 # Environment: MOTE_BIN, MOTE_GUEST_DIR, MOTE_LKVM, MOTE_BENCH_RUNS (5),
 # MOTE_BENCH_CPUS (1), MOTE_BENCH_MEM_MIB (256).
@@ -78,6 +79,11 @@ measure() {
 	echo "${t:-fail} ${mem:-fail}"
 }
 
+# json_field FILE KEY: KEY's number in a --result FILE (none if null).
+json_field() {
+	grep -o "\"$2\": *[0-9]*" "$1" 2>/dev/null | grep -o '[0-9]*$' || true
+}
+
 # run VMM I: one boot; prints "<seconds> <KiB> <startup CPU us>".
 run() {
 	local vmm=$1 i=$2 res=$OUT/$1-$2.json flags=() cpu=""
@@ -87,7 +93,7 @@ run() {
 	[ "$vmm" != cached ] || flags+=(--debug)
 	bench_vmm_cmd "$vmm" "$JOB" "${flags[@]}"
 	read -r t m < <(measure "$OUT/$vmm.log")
-	[ ! -f "$res" ] || cpu=$(grep -o '"startup_cpu_us": *[0-9]*' "$res" | grep -o '[0-9]*$') || true
+	[ ! -f "$res" ] || cpu=$(json_field "$res" startup_cpu_us)
 	echo "$t $m ${cpu:-n/a}"
 }
 
@@ -176,6 +182,15 @@ for v in $MOTES; do
 	else
 		echo "bench: $v start-up CPU (exec to first KVM_RUN) median $(awk -v u="$cm" 'BEGIN { printf "%.1f", u / 1000 }') ms (Firecracker promises < 8 ms)"
 	fi
+done
+# mote's own timeline (--result, ms from the VM's start), medians.
+for v in $MOTES; do
+	line=""
+	for k in vm_built first_run first_console kernel_init guest_ready; do
+		med=$(for f in "$OUT/$v"-*.json; do json_field "$f" "${k}_ms"; done | bench_median)
+		[ "$med" = n/a ] || line+=" $k $med,"
+	done
+	[ -z "$line" ] || echo "bench: $v timeline median (ms from the VM's start):${line%,}"
 done
 rc=0
 for vmm in $VMMS; do
