@@ -95,9 +95,14 @@ demo: SANDBOX_FLAGS += --cpus 2
 demo: all $(KVM_OK) guest
 	$(Q)$(call kvm_run,$(BUILD)/mote run --kernel $(GUEST_DIR)/vmlinuz --initrd $(GUEST_DIR)/initrd.gz --rootfs $(GUEST_DIR)/rootfs.ext4$(comma)ephemeral --cpus 2 --cmdline "console=ttyS0 reboot=k panic=-1 pci=off quiet")
 
-# Boot/memory, then disk (tests/integration/bench_all.sh), in one sandbox boot.
+# Boot/memory, many VMs at once, disk, network and the scheduler
+# (tests/integration/bench_all.sh), in one sandbox boot. LKVM=/path/to/lkvm
+# (or MOTE_LKVM in the environment) adds kvmtool as a peer; see
+# tools/build-kvmtool.sh. The sandbox sees the host's files read-only, but
+# not the host's /tmp.
+LKVM ?= $(MOTE_LKVM)
 bench: all $(KVM_OK) guest
-	$(Q)$(call kvm_run,env MOTE_BIN=$(BUILD)/mote MOTE_GUEST_DIR=$(GUEST_DIR) tests/integration/bench_all.sh)
+	$(Q)$(call kvm_run,env MOTE_BIN=$(BUILD)/mote MOTE_GUEST_DIR=$(GUEST_DIR) MOTE_LKVM=$(LKVM) tests/integration/bench_all.sh)
 
 sandbox-check: $(KVM_OK) guest
 	$(Q)./tools/sandbox --batch --timeout 600 -- \

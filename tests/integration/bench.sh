@@ -1,14 +1,23 @@
 #!/bin/bash
-# tests/integration/bench.sh: `make bench`. Boots the default guest with
-# mote and with QEMU's microvm (same kernel, initrd, command line, vCPUs
-# and RAM) several times each, mote both through the kernel's decompressor
-# (--no-kernel-cache, "mote") and from the unpacked-kernel cache
-# ("cached"; its first run fills the cache if it is empty), and reports
+# tests/integration/bench.sh: `make bench`'s boot half. Boots the default
+# guest several times under each VMM with the same kernel, initrd, command
+# line, vCPUs and RAM:
+#   mote      through the kernel's decompressor (--no-kernel-cache);
+#   cached    from the unpacked-kernel cache (its first run fills the cache
+#             if it is empty);
+#   mote-min  the minimal kernel, when `make guest-kernel` built it
+#             ($GUEST/vmlinuz-min), with the same initrd;
+#   kvmtool   when MOTE_LKVM names an lkvm (make bench LKVM=/path/to/lkvm);
+#   qemu      QEMU's microvm;
+# and reports
 #   - launch to the guest's banner line ("mote guest: ..."), median;
 #   - memory overhead: the VMM's PSS minus the PSS of its guest-RAM mapping,
 #     sampled while the guest runs its job, median;
-#   - the ratios mote/QEMU, cached/QEMU and cached/mote.
-# Environment: MOTE_BIN, MOTE_GUEST_DIR, MOTE_BENCH_RUNS (5),
+#   - mote's start-up CPU time (exec to the first KVM_RUN, startup_cpu_us
+#     in --result), median, beside Firecracker's 8 ms, and the medians of
+#     the timeline --result records;
+#   - ratios against each peer and against the best (fastest) peer.
+# Environment: MOTE_BIN, MOTE_GUEST_DIR, MOTE_LKVM, MOTE_BENCH_RUNS (5),
 # MOTE_BENCH_CPUS (1), MOTE_BENCH_MEM_MIB (256).
 set -euo pipefail
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -17,17 +26,13 @@ GUEST=${MOTE_GUEST_DIR:-$TOP/build/guest}
 RUNS=${MOTE_BENCH_RUNS:-5}
 CPUS=${MOTE_BENCH_CPUS:-1}
 MEM=${MOTE_BENCH_MEM_MIB:-256}
-CMDLINE="console=ttyS0 reboot=k panic=-1 pci=off quiet"
 JOB="sleep 2"
-MARKER="mote guest: kernel"
 LIMIT=300
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
-
-for f in "$MOTE" "$GUEST/vmlinuz" "$GUEST/initrd.gz"; do
-	[ -e "$f" ] || { echo "bench: $f is missing (make all guest)" >&2; exit 1; }
-done
-command -v qemu-system-x86_64 >/dev/null || { echo "bench: qemu-system-x86_64 not found" >&2; exit 1; }
+# shellcheck source=tests/integration/bench_lib.sh
+. "$TOP/tests/integration/bench_lib.sh"
+bench_check_files || exit 1
 
 # overhead_kib PID: PSS of PID minus PSS of mappings at least as large as
 # guest RAM (the guest's memory, however much of it the guest touched).
@@ -39,19 +44,18 @@ overhead_kib() {
 		END { print total - guest }' "/proc/$1/smaps" 2>/dev/null
 }
 
-# measure LOG CMD...: run CMD, print "<seconds to marker> <overhead KiB>".
+# measure LOG: run VMM_CMD, print "<seconds to marker> <overhead KiB>".
 measure() {
-	local log=$1 start t="" mem="" tpid vpid line fifo=$OUT/fifo
-	shift
+	local log=$1 start t="" mem="" tpid vpid line fifo=$OUT/fifo stopper=""
 	rm -f "$fifo"
 	mkfifo "$fifo"
 	start=$EPOCHREALTIME
-	timeout -k 5 "$LIMIT" "$@" </dev/null >"$fifo" 2>>"$log" &
+	timeout -k 5 "$LIMIT" "${VMM_CMD[@]}" </dev/null >"$fifo" 2>>"$log" &
 	tpid=$!
 	exec 3<"$fifo"
 	while IFS= read -r -u 3 line; do
 		echo "$line" >>"$log"
-		if [[ $line == *"$MARKER"* ]]; then
+		if [[ $line == *"$BENCH_MARKER"* ]]; then
 			t=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }')
 			break
 		fi
@@ -60,77 +64,142 @@ measure() {
 	sleep 0.3
 	vpid=$(pgrep -P "$tpid" | head -n 1) || true
 	[ -z "$vpid" ] || mem=$(overhead_kib "$vpid")
-	cat <&3 >>"$log"
+	while IFS= read -r -u 3 line; do
+		echo "$line" >>"$log"
+		# A VMM that outlives its guest's power-off is stopped here.
+		if [ "$VMM_HALTS" = 1 ] && [ -z "$stopper" ] &&
+			[[ $line == "mote-job-status:"* ]]; then
+			{ sleep 1; kill "$tpid" 2>/dev/null; } &
+			stopper=$!
+		fi
+	done
 	exec 3<&-
 	wait "$tpid" 2>/dev/null || true
+	[ -z "$stopper" ] || wait "$stopper" 2>/dev/null || true
 	echo "${t:-fail} ${mem:-fail}"
 }
 
-median() {
-	tr ' ' '\n' | grep -v '^$' | sort -g | awk '
-		{ v[NR] = $1 }
-		END { if (NR == 0) print "n/a"; else if (NR % 2) print v[(NR + 1) / 2];
-		      else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+# json_field FILE KEY: KEY's number in a --result FILE (none if null).
+json_field() {
+	grep -o "\"$2\": *[0-9]*" "$1" 2>/dev/null | grep -o '[0-9]*$' || true
 }
 
-# run_mote [LOG [FLAGS...]]
-run_mote() {
-	local log=${1:-$OUT/mote.log}
-	shift || true
-	[ $# -gt 0 ] || set -- --no-kernel-cache
-	measure "$log" "$MOTE" run --kernel "$GUEST/vmlinuz" \
-		--initrd "$GUEST/initrd.gz" --cpus "$CPUS" --mem "$MEM" \
-		--cmdline "$CMDLINE" "$@" -- $JOB  # split on purpose: sleep 2
+# run VMM I: one boot; prints "<seconds> <KiB> <startup CPU us>".
+run() {
+	local vmm=$1 i=$2 res=$OUT/$1-$2.json flags=() cpu=""
+	case $vmm in
+	mote | cached | mote-min) flags=(--result "$res") ;;
+	esac
+	[ "$vmm" != cached ] || flags+=(--debug)
+	bench_vmm_cmd "$vmm" "$JOB" "${flags[@]}"
+	read -r t m < <(measure "$OUT/$vmm.log")
+	[ ! -f "$res" ] || cpu=$(json_field "$res" startup_cpu_us)
+	echo "$t $m ${cpu:-n/a}"
 }
 
-run_cached() {
-	run_mote "$OUT/cached.log" --debug
-}
+VMMS="mote cached"
+if [ -f "$GUEST/vmlinuz-min" ]; then
+	VMMS+=" mote-min"
+	min_note="mote-min: the minimal kernel $(readlink -f "$GUEST/vmlinuz-min")"
+else
+	min_note="mote-min: the minimal kernel is not built (make guest-kernel)"
+fi
+PEERS="qemu"
+if bench_have_lkvm; then
+	PEERS="kvmtool qemu"
+fi
+VMMS+=" $PEERS"
 
-run_qemu() {
-	measure "$OUT/qemu.log" qemu-system-x86_64 -M microvm,acpi=on \
-		-accel kvm -cpu host -m "$MEM" -smp "$CPUS" -nodefaults \
-		-no-user-config -nographic -serial stdio -no-reboot \
-		-kernel "$GUEST/vmlinuz" -initrd "$GUEST/initrd.gz" \
-		-append "$CMDLINE -- $JOB"
-}
+echo "bench: $(cat "$GUEST/kernel-version" 2>/dev/null || echo guest), $CPUS vCPU(s), $MEM MiB, $RUNS runs each, $(bench_where)"
+bench_lkvm_note
+echo "$min_note"
 
-where="directly on this host's KVM"
-[ "${MOTE_IN_SANDBOX:-0}" = 1 ] &&
-	where="inside tools/sandbox (nested KVM under QEMU TCG: absolute times are slow, ratios still compare)"
-echo "bench: $(cat "$GUEST/kernel-version" 2>/dev/null || echo guest), $CPUS vCPU(s), $MEM MiB, $RUNS runs each, $where"
-
-declare -A T M
-VMMS="mote cached qemu"
+declare -A T M C
 for vmm in $VMMS; do
 	T[$vmm]=""
 	M[$vmm]=""
+	C[$vmm]=""
 done
 for i in $(seq "$RUNS"); do
-	# Alternate, so slow drifts in the host hit both alike.
+	# Alternate, so slow drifts in the host hit all alike.
 	for vmm in $VMMS; do
-		read -r t m < <("run_$vmm") || { t=fail; m=fail; }
-		echo "bench: run $i $vmm: banner after ${t} s, overhead ${m} KiB"
+		read -r t m c < <(run "$vmm" "$i") || { t=fail; m=fail; c=n/a; }
+		cpu=""
+		[ "$c" = n/a ] || cpu=", start-up CPU $c us"
+		echo "bench: run $i $vmm: banner after ${t} s, overhead ${m} KiB$cpu"
 		[ "$t" != fail ] || tail -n 5 "$OUT/$vmm.log" | sed 's/^/    /'
 		[ "$t" = fail ] || T[$vmm]+=" $t"
 		[ "$m" = fail ] || M[$vmm]+=" $m"
+		[ "$c" = n/a ] || C[$vmm]+=" $c"
 	done
 done
 
 declare -A TMED MMED
 for vmm in $VMMS; do
-	tm=$(echo "${T[$vmm]}" | median)
-	mm=$(echo "${M[$vmm]}" | median)
-	TMED[$vmm]=$tm
-	MMED[$vmm]=$mm
-	printf 'bench: %-6s launch->banner median %s s, memory overhead median %s KiB\n' "$vmm" "$tm" "$mm"
+	TMED[$vmm]=$(echo "${T[$vmm]}" | bench_median)
+	MMED[$vmm]=$(echo "${M[$vmm]}" | bench_median)
+	printf 'bench: %-8s launch->banner median %s s, memory overhead median %s KiB\n' \
+		"$vmm" "${TMED[$vmm]}" "${MMED[$vmm]}"
 done
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "n/a" }'; }
-echo "bench: mote/qemu boot-time ratio $(ratio "${TMED[mote]}" "${TMED[qemu]}"), memory-overhead ratio $(ratio "${MMED[mote]}" "${MMED[qemu]}")"
-echo "bench: cached/qemu boot-time ratio $(ratio "${TMED[cached]}" "${TMED[qemu]}"), cached/mote $(ratio "${TMED[cached]}" "${TMED[mote]}") ($(grep -o 'kernel cache: [a-z ]*' "$OUT/cached.log" | tail -n 1 || echo 'kernel cache: not used'))"
-echo "kvmtool: not available (not packaged in Debian 12)"
-if [ -z "${T[mote]}" ] || [ -z "${T[cached]}" ] || [ -z "${T[qemu]}" ]; then
-	echo "bench: some boots never printed the banner; logs:" >&2
-	tail -n 20 "$OUT/mote.log" "$OUT/cached.log" "$OUT/qemu.log" >&2
-	exit 1
+
+# cache_note: how the cached runs used the kernel cache (mote --debug's
+# line, its directory left out).
+cache_note() {
+	local n
+	n=$(grep -o 'kernel cache: .*' "$OUT/cached.log" | sed 's/ \/.*//' | sort | uniq -c |
+		awk '{ c = $1; $1 = ""; printf "%s%s x%d", sep, substr($0, 2), c; sep = ", " }') || true
+	echo "${n:-kernel cache: no note from mote --debug}"
+}
+
+# The fastest peer by median boot time.
+best=""
+for p in $PEERS; do
+	[ "${TMED[$p]}" != n/a ] || continue
+	if [ -z "$best" ] || awk -v a="${TMED[$p]}" -v b="${TMED[$best]}" 'BEGIN { exit !(a < b) }'; then
+		best=$p
+	fi
+done
+MOTES=${VMMS% "$PEERS"}
+for p in $PEERS; do
+	line="bench: vs $p:"
+	for v in $MOTES; do
+		line+=" $v/$p $(bench_ratio "${TMED[$v]}" "${TMED[$p]}")"
+	done
+	echo "$line (boot time); memory overhead mote/$p $(bench_ratio "${MMED[mote]}" "${MMED[$p]}")"
+done
+echo "bench: cached/mote boot-time ratio $(bench_ratio "${TMED[cached]}" "${TMED[mote]}") ($(cache_note))"
+if [ -n "$best" ]; then
+	line="bench: best peer $best (${TMED[$best]} s):"
+	for v in $MOTES; do
+		line+=" $v/best $(bench_ratio "${TMED[$v]}" "${TMED[$best]}")"
+	done
+	echo "$line"
 fi
+for v in $MOTES; do
+	cm=$(echo "${C[$v]}" | bench_median)
+	if [ "$cm" = n/a ]; then
+		echo "bench: $v start-up CPU (exec to first KVM_RUN): not reported (no startup_cpu_us in --result)"
+	else
+		echo "bench: $v start-up CPU (exec to first KVM_RUN) median $(awk -v u="$cm" 'BEGIN { printf "%.1f", u / 1000 }') ms (Firecracker promises < 8 ms)"
+	fi
+done
+# mote's own timeline (--result, ms from the VM's start), medians.
+for v in $MOTES; do
+	line=""
+	for k in vm_built first_run first_console kernel_init guest_ready; do
+		med=$(for f in "$OUT/$v"-*.json; do json_field "$f" "${k}_ms"; done | bench_median)
+		[ "$med" = n/a ] || line+=" $k $med,"
+	done
+	[ -z "$line" ] || echo "bench: $v timeline median (ms from the VM's start):${line%,}"
+done
+rc=0
+for vmm in $VMMS; do
+	[ -n "${T[$vmm]}" ] || rc=1
+done
+if [ "$rc" != 0 ]; then
+	echo "bench: some VMMs never printed the banner; logs:" >&2
+	for vmm in $VMMS; do
+		tail -n 20 "$OUT/$vmm.log" >&2
+	done
+fi
+exit "$rc"
