@@ -70,6 +70,9 @@ exec 9>"$CACHE/.lock"
 flock 9
 if [ ! -s "$DIR/bzImage" ]; then
 	echo "guest-kernel: building $(basename "$SRC") with $(basename "$FRAG") (key $KEY)" >&2
+	# Under the lock, any build directory left is from a build that was
+	# killed: 1.5 GiB each.
+	rm -rf "$CACHE"/x.*
 	TMP=$(mktemp -d "$CACHE/x.XXXXXX")
 	trap 'rm -rf "$TMP"' EXIT
 	start=$(date +%s)

@@ -8,7 +8,8 @@
 #  2. two vCPUs, the ext4 root file system (ephemeral): init mounts it and
 #     switch_roots, and both CPUs are online;
 #  3. user-mode networking: virtio-net, and DHCP (packet sockets, IPv4);
-#  4. its ELF vmlinux boots too.
+#  4. its ELF vmlinux boots too;
+#  5. without ACPI, from virtio_mmio.device= on the command line.
 . "$(dirname "$0")/../integration/lib.sh"
 MIN=$GUEST/vmlinuz-min
 need_file "$MIN" "minimal kernel (make guest-kernel)" || exit 1
@@ -30,7 +31,7 @@ expect_console '^mote-job-status: 7$'
 # 2.
 # shellcheck disable=SC2016
 boot_guest run --kernel "$MIN" --initrd "$INITRD" --cpus 2 --rootfs "$ROOTFS,ephemeral" \
-	-- sh -c 'echo root=$(awk '\''$2 == "/" { print $3 }'\'' /proc/mounts); echo online=$(cat /sys/devices/system/cpu/online)'
+	-- sh -c 'echo root=$(awk '\''$2 ~ /^\/$/ { print $3 }'\'' /proc/mounts); echo online=$(cat /sys/devices/system/cpu/online)'
 expect_status 0
 expect_console '^mote guest: kernel [^ ]+-mote-min, 2 vCPUs, '
 expect_console '^mote: root file system /dev/vda mounted'
@@ -50,3 +51,13 @@ if need_file "$GUEST/vmlinux-min" "minimal kernel's vmlinux"; then
 	expect_status 0
 	expect_console '^mote guest: kernel [^ ]+-mote-min, 1 vCPUs, '
 fi
+
+# 5. acpi=off: mote names the virtio-mmio devices on the command line
+# (virtio_mmio.device=), which the kernel takes too.
+# shellcheck disable=SC2016
+boot_guest run --kernel "$MIN" --initrd "$INITRD" --cpus 1 --drive "$DATA" \
+	--cmdline "console=ttyS0 acpi=off reboot=k panic=-1 pci=off" \
+	-- sh -c 'echo sum=$(head -c 1048576 /dev/vda | sha256sum | cut -c1-64)'
+expect_status 0
+expect_console 'virtio_mmio\.device=512@0x[0-9a-f]+:[0-9]+'
+expect_value sum "$WANT" "the data drive named on the command line"
