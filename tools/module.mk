@@ -1,6 +1,8 @@
 # Targets that drive the sandbox, guest images and benchmarks.
 #
 #   make guest              default guest images into $(BUILD)/guest
+#   make guest-kernel       optional minimal kernel, $(BUILD)/guest/vmlinuz-min
+#   make guest-kernel-check boot it (tests/guest-kernel; not part of check)
 #   make host-check         tests/host: what needs no KVM, on this host
 #   make integration-check  tests/integration (directly or in tools/sandbox)
 #   make check              unit (+ ASan/UBSan in CI), the fuzz corpus (+ a short
@@ -31,6 +33,12 @@ $(KVM_OK): tools/kvm-ok.c
 
 guest:
 	$(Q)./guest-images/build.sh $(GUEST_DIR)
+
+# Optional, built only on request (Debian's linux-source-6.1, see the
+# script); nothing in check needs it.
+.PHONY: guest-kernel guest-kernel-check
+guest-kernel:
+	$(Q)./guest-images/build-kernel.sh $(GUEST_DIR)
 
 # kvm_choose DIRECT,SANDBOXED: run DIRECT when /dev/kvm works here, else
 # SANDBOXED (which uses tools/sandbox).
@@ -68,6 +76,14 @@ HOST_ENV := env MOTE_BIN=$(BUILD)/mote MOTE_GUEST_DIR=$(GUEST_DIR) \
 .PHONY: host-check
 host-check: guest
 	$(Q)$(HOST_ENV) tests/integration/run.sh $(sort $(wildcard tests/host/t_*.sh))
+
+# The minimal kernel's own test, apart from check since the kernel is
+# optional there (no test is ever counted as a skip-pass).
+GK_ENV := env MOTE_BIN=$(BUILD)/mote MOTE_GUEST_DIR=$(GUEST_DIR) \
+	MOTE_TEST_OUT=$(BUILD)/guest-kernel-check MOTE_TEST_SUITE=guest-kernel
+GK_TESTS := $(sort $(wildcard tests/guest-kernel/t_*.sh))
+guest-kernel-check: all $(KVM_OK) guest guest-kernel
+	$(Q)$(call kvm_choose,$(GK_ENV) tests/integration/run.sh $(GK_TESTS),$(GK_ENV) tests/integration/sandboxed.sh $(GK_TESTS))
 
 # Everything, with one total line; keeps going after failures so the total
 # is complete, and fails at the end if anything failed.
