@@ -258,7 +258,7 @@ START_TEST(random_headers_keep_the_invariants)
 		};
 		struct arm64_ram r = { next(&seed) >> (next(&seed) % 64),
 				       next(&seed) >> (next(&seed) % 64) };
-		uint64_t fsize = 64 + (next(&seed) >> (next(&seed) % 64 + 1));
+		uint64_t fsize = 64 + (next(&seed) >> (next(&seed) % 63 + 1));
 		struct arm64_image im;
 		char err[256];
 		int ret;
