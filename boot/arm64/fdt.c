@@ -1,7 +1,7 @@
 /*
- * arm64_fdt_build(): check the description, then write the tree with
- * libfdt's sequential-write API (fdt_create .. fdt_finish) straight into
- * the caller's buffer. The writer keeps the first failing libfdt call's
+ * arm64_fdt_build(): check the description (fdt_check.c), then write the
+ * tree with libfdt's sequential-write API (fdt_create .. fdt_finish)
+ * straight into the caller's buffer. The writer keeps the first failing libfdt call's
  * return and the name it was writing; later calls are skipped, so each
  * return is checked once, in one place, and the error names the culprit.
  */
@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <libfdt.h>
 #include <limits.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,13 +19,8 @@
  * arm,gic*.yaml): type, number within the type, flags. */
 #define GIC_SPI              0
 #define GIC_PPI              1
-#define SPI_FIRST            32
-#define SPI_LAST             1019
-#define PPI_FIRST            16
-#define PPI_LAST             31
 #define IRQ_EDGE_RISING      1
 #define IRQ_LEVEL_HIGH       4
-#define GICV2_MAX_CPUS       8
 #define GICV2_PPI_CPU_SHIFT  8     /* v2 PPI flags carry a CPU mask */
 
 #define NAME_MAX_LEN         40    /* "virtio@" + 16 hex digits, and more */
@@ -106,7 +100,7 @@ static void prop_reg(struct writer *w, const struct arm64_fdt_region *r,
 static void prop_spi(struct writer *w, uint32_t intid)
 {
 	fdt32_t cells[3] = {
-		cpu_to_fdt32(GIC_SPI), cpu_to_fdt32(intid - SPI_FIRST),
+		cpu_to_fdt32(GIC_SPI), cpu_to_fdt32(intid - ARM64_FDT_SPI_FIRST),
 		cpu_to_fdt32(IRQ_EDGE_RISING),
 	};
 
@@ -196,7 +190,7 @@ static void node_timer(struct writer *w, const struct arm64_fdt_desc *d)
 		flags |= ((1u << d->ncpus) - 1) << GICV2_PPI_CPU_SHIFT;
 	for (unsigned i = 0; i < 4; i++) {
 		cells[3 * i] = cpu_to_fdt32(GIC_PPI);
-		cells[3 * i + 1] = cpu_to_fdt32(ppi[i] - PPI_FIRST);
+		cells[3 * i + 1] = cpu_to_fdt32(ppi[i] - ARM64_FDT_PPI_FIRST);
 		cells[3 * i + 2] = cpu_to_fdt32(flags);
 	}
 	begin(w, "timer");
@@ -284,172 +278,6 @@ static void tree(struct writer *w, const struct arm64_fdt_desc *d)
 		chk(w, fdt_finish(w->fdt), "finish");
 }
 
-/* ---- the description's checks ---- */
-
-/* One region of the machine's address map, named for messages. */
-struct named {
-	char name[32];
-	struct arm64_fdt_region r;
-};
-
-static void add(struct named *m, unsigned *n, const char *name,
-		struct arm64_fdt_region r)
-{
-	snprintf(m[*n].name, sizeof(m[*n].name), "%s", name);
-	m[(*n)++].r = r;
-}
-
-static unsigned address_map(const struct arm64_fdt_desc *d, struct named *m)
-{
-	unsigned n = 0;
-
-	add(m, &n, "RAM", d->ram);
-	add(m, &n, "GIC distributor", d->gic.dist);
-	add(m, &n, d->gic.version == ARM64_GIC_V3 ? "GIC redistributors" :
-		   "GIC CPU interface", d->gic.redist_or_cpu);
-	add(m, &n, "UART", d->uart.reg);
-	add(m, &n, "exit device", d->exit_dev);
-	for (unsigned i = 0; i < d->nvirtio; i++) {
-		add(m, &n, "", d->virtio[i].reg);
-		snprintf(m[n - 1].name, sizeof(m[n - 1].name), "virtio device %u", i);
-	}
-	return n;
-}
-
-static int bad(char *err, size_t errlen, const struct named *a,
-	       const char *why, const struct named *b)
-{
-	return linux_errf(err, errlen, -EINVAL,
-			  "device tree: %s (%#llx+%#llx) %s%s%s",
-			  a->name, (unsigned long long)a->r.base,
-			  (unsigned long long)a->r.size, why,
-			  b ? " " : "", b ? b->name : "");
-}
-
-/* Every region non-empty, not wrapping, and apart from all the others. */
-static int check_map(const struct arm64_fdt_desc *d, char *err, size_t errlen)
-{
-	struct named m[5 + ARM64_FDT_MAX_VIRTIO];
-	unsigned n = address_map(d, m);
-
-	for (unsigned i = 0; i < n; i++) {
-		const struct arm64_fdt_region *a = &m[i].r;
-
-		if (!a->size || a->base + a->size < a->base)
-			return bad(err, errlen, &m[i], "is empty or wraps", NULL);
-		for (unsigned j = 0; j < i; j++) {
-			const struct arm64_fdt_region *b = &m[j].r;
-
-			if (a->base < b->base + b->size && b->base < a->base + a->size)
-				return bad(err, errlen, &m[i], "overlaps the", &m[j]);
-		}
-	}
-	return 0;
-}
-
-static bool is_spi(uint32_t intid)
-{
-	return intid >= SPI_FIRST && intid <= SPI_LAST;
-}
-
-static bool is_ppi(uint32_t intid)
-{
-	return intid >= PPI_FIRST && intid <= PPI_LAST;
-}
-
-/* SPIs in range and unshared: mote's edge lines cannot be shared. */
-static int check_spis(const struct arm64_fdt_desc *d, char *err, size_t errlen)
-{
-	uint32_t spi[1 + ARM64_FDT_MAX_VIRTIO];
-	unsigned n = 0;
-
-	spi[n++] = d->uart.intid;
-	for (unsigned i = 0; i < d->nvirtio; i++)
-		spi[n++] = d->virtio[i].intid;
-	for (unsigned i = 0; i < n; i++) {
-		if (!is_spi(spi[i]))
-			return linux_errf(err, errlen, -EINVAL,
-					  "device tree: interrupt %u is not an SPI (%d..%d)",
-					  spi[i], SPI_FIRST, SPI_LAST);
-		for (unsigned j = 0; j < i; j++)
-			if (spi[i] == spi[j])
-				return linux_errf(err, errlen, -EINVAL,
-						  "device tree: SPI %u is given to two devices",
-						  spi[i]);
-	}
-	return 0;
-}
-
-static int check_gic(const struct arm64_fdt_desc *d, char *err, size_t errlen)
-{
-	const struct arm64_fdt_timer *t = &d->timer;
-
-	if (d->gic.version != ARM64_GIC_V2 && d->gic.version != ARM64_GIC_V3)
-		return linux_errf(err, errlen, -EINVAL,
-				  "device tree: GIC version %d (2 or 3)", d->gic.version);
-	if (d->gic.version == ARM64_GIC_V2 && d->ncpus > GICV2_MAX_CPUS)
-		return linux_errf(err, errlen, -EINVAL,
-				  "device tree: a GICv2 serves %d CPUs, not %u",
-				  GICV2_MAX_CPUS, d->ncpus);
-	if (d->gic.version == ARM64_GIC_V3 &&
-	    d->gic.redist_or_cpu.size / ARM64_FDT_GICR_STRIDE < d->ncpus)
-		return linux_errf(err, errlen, -EINVAL,
-				  "device tree: the redistributor region (%#llx bytes) is too small for %u vCPUs",
-				  (unsigned long long)d->gic.redist_or_cpu.size, d->ncpus);
-	if (!is_ppi(t->sec_phys) || !is_ppi(t->phys) || !is_ppi(t->virt) ||
-	    !is_ppi(t->hyp))
-		return linux_errf(err, errlen, -EINVAL,
-				  "device tree: a timer interrupt is not a PPI (%d..%d)",
-				  PPI_FIRST, PPI_LAST);
-	return 0;
-}
-
-static int check_chosen(const struct arm64_fdt_desc *d, char *err,
-			size_t errlen)
-{
-	if (d->bootargs &&
-	    strnlen(d->bootargs, ARM64_FDT_BOOTARGS_MAX) >= ARM64_FDT_BOOTARGS_MAX)
-		return linux_errf(err, errlen, -EINVAL,
-				  "device tree: the command line is longer than %d bytes",
-				  ARM64_FDT_BOOTARGS_MAX - 1);
-	if (d->initrd_end < d->initrd_start ||
-	    (d->initrd_end > d->initrd_start &&
-	     (d->initrd_start < d->ram.base ||
-	      d->initrd_end - d->ram.base > d->ram.size)))
-		return linux_errf(err, errlen, -EINVAL,
-				  "device tree: initrd %#llx..%#llx is not inside RAM",
-				  (unsigned long long)d->initrd_start,
-				  (unsigned long long)d->initrd_end);
-	return 0;
-}
-
-static int check_desc(const struct arm64_fdt_desc *d, char *err, size_t errlen)
-{
-	int ret;
-
-	if (!d || d->ncpus < 1 || d->ncpus > ARM64_FDT_MAX_CPUS)
-		return linux_errf(err, errlen, -EINVAL,
-				  "device tree: vCPU count %u (1..%d)",
-				  d ? d->ncpus : 0, ARM64_FDT_MAX_CPUS);
-	if (d->nvirtio > ARM64_FDT_MAX_VIRTIO || (d->nvirtio && !d->virtio))
-		return linux_errf(err, errlen, -EINVAL,
-				  "device tree: %u virtio devices (at most %d)",
-				  d->nvirtio, ARM64_FDT_MAX_VIRTIO);
-	if (!d->uart_clock_hz)
-		return linux_errf(err, errlen, -EINVAL,
-				  "device tree: the UART's clock-frequency is 0");
-	ret = check_gic(d, err, errlen);
-	if (!ret)
-		ret = check_spis(d, err, errlen);
-	if (!ret)
-		ret = check_map(d, err, errlen);
-	if (!ret)
-		ret = check_chosen(d, err, errlen);
-	return ret;
-}
-
-/* ---- the two entry points ---- */
-
 size_t arm64_fdt_size_bound(const struct arm64_fdt_desc *d)
 {
 	unsigned ncpus = d->ncpus < ARM64_FDT_MAX_CPUS ? d->ncpus : ARM64_FDT_MAX_CPUS;
@@ -465,7 +293,7 @@ int arm64_fdt_build(const struct arm64_fdt_desc *d, void *buf, size_t buflen,
 		    char *err, size_t errlen)
 {
 	struct writer w = { .fdt = buf };
-	int ret = check_desc(d, err, errlen);
+	int ret = arm64_fdt_check(d, err, errlen);
 
 	if (ret < 0)
 		return ret;

@@ -39,6 +39,12 @@
 #define ARM64_FDT_MAX_VIRTIO    64
 #define ARM64_FDT_BOOTARGS_MAX  2048    /* arm64 COMMAND_LINE_SIZE, NUL included */
 #define ARM64_FDT_GIC_PHANDLE   1
+#define ARM64_FDT_GICV2_MAX_CPUS 8
+/* GIC INTID ranges. */
+#define ARM64_FDT_PPI_FIRST     16
+#define ARM64_FDT_PPI_LAST      31
+#define ARM64_FDT_SPI_FIRST     32
+#define ARM64_FDT_SPI_LAST      1019
 /* A GICv3 redistributor frame pair per vCPU (RD_base + SGI_base). */
 #define ARM64_FDT_GICR_STRIDE   0x20000ULL
 
@@ -91,6 +97,17 @@ struct arm64_fdt_desc {
 	uint64_t initrd_start;          /* initrd_end == initrd_start: none; */
 	uint64_t initrd_end;            /*   else both inside RAM */
 };
+
+/*
+ * Check desc against the rules above and the limits: vCPUs (a GICv2 serves
+ * at most 8; GICv3 redistributors must cover them all), virtio count,
+ * SPIs and PPIs in range, SPIs unshared, RAM and every MMIO region
+ * non-empty and disjoint, bootargs shorter than ARM64_FDT_BOOTARGS_MAX,
+ * the initrd inside RAM, a UART clock. Returns 0, or -EINVAL with one line
+ * in err. arm64_fdt_build() calls it.
+ */
+int arm64_fdt_check(const struct arm64_fdt_desc *d, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
 
 /*
  * An upper bound on the blob's size for desc (which need not be valid):
