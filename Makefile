@@ -24,7 +24,11 @@ CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
            -D_GNU_SOURCE -I. $(SANFLAGS) -MD -MP \
            $(shell pkg-config --cflags $(PKGS) libmicrohttpd sqlite3 2>/dev/null)
 LDFLAGS += $(SANFLAGS)
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+# libfdt ships a pkg-config file only from dtc 1.7 (Debian 12 has 1.6.1).
+FDT_CFLAGS := $(shell pkg-config --cflags libfdt 2>/dev/null)
+FDT_LIBS   := $(shell pkg-config --libs libfdt 2>/dev/null || echo -lfdt)
+CFLAGS  += $(FDT_CFLAGS)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(FDT_LIBS) -lpthread
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 
 ifeq ($(V),1)
@@ -137,7 +141,7 @@ $(BUILD)/mote.pc: FORCE
 		'Requires.private: $(PKGS)' \
 		'Cflags: -I$${includedir}' \
 		'Libs: -L$${libdir} -lmote' \
-		'Libs.private: -lpthread' >$@.tmp
+		'Libs.private: $(FDT_LIBS) -lpthread' >$@.tmp
 	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else echo "  GEN     $@"; mv $@.tmp $@; fi
 
 # An embedding example, linked against the shared library like a program

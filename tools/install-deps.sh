@@ -3,7 +3,7 @@
 # packages. Idempotent: packages already present are not fetched again.
 set -eu
 
-PKGS="build-essential clang pkg-config liburing-dev libfdt-dev check libjansson-dev
+PKGS="build-essential clang pkg-config liburing-dev libfdt-dev device-tree-compiler check libjansson-dev
       qemu-system-x86 busybox-static cpio xz-utils zstd kmod e2fsprogs
       util-linux procps coreutils acpica-tools curl
       libslirp-dev libglib2.0-dev libmicrohttpd-dev libsqlite3-dev
