@@ -16,5 +16,6 @@ echo
 "$HERE/bench_net.sh" || rc=1
 echo
 "$HERE/bench_sched.sh" || rc=1
-echo; "$HERE/bench_phases.sh" || rc=1
+echo
+"$HERE/bench_phases.sh" || rc=1
 exit "$rc"
