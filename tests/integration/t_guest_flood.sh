@@ -112,7 +112,7 @@ note "mote -> status $STATUS; console $(stat -c %s "$RAW") bytes, log $(stat -c 
 expect_status 0
 expect_console '^flood-started'
 expect_value flood-read "$MARK" "the disk read during the flood"
-expect_value flood-hammer 3 "mote-diskbench's three tests on the hammered queue"
+expect_value flood-hammer 5 "mote-diskbench's five tests on the hammered queue"
 expect_console '^flood-done'
 lines=$(grep -c '^mote-flood-console-line' "$CONSOLE")
 note "console flood lines seen: $lines; the guest's counts:" \
