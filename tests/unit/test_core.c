@@ -264,28 +264,6 @@ START_TEST(gmem_map_aligned_2m)
 }
 END_TEST
 
-/* Leaf 1 gets the APIC ID, the hypervisor bit and, only when KVM emulates
- * it, the TSC-deadline timer; other leaves keep KVM's values. */
-START_TEST(cpuid_patch_leaf1)
-{
-	struct kvm_cpuid_entry2 e = { .function = 1, .ebx = 0x1234, .ecx = 0x1 };
-
-	x86_cpuid_patch(&e, 3, 4, true);
-	ck_assert_uint_eq(e.ecx, 0x1 | 1u << 31 | 1u << 24);
-	ck_assert_uint_eq(e.ebx >> 24, 3);
-	ck_assert_uint_eq((e.ebx >> 16) & 0xff, 4);
-	ck_assert_uint_eq(e.ebx & 0xffff, 0x1234);
-
-	e = (struct kvm_cpuid_entry2){ .function = 1, .ecx = 0x1 };
-	x86_cpuid_patch(&e, 0, 1, false);
-	ck_assert_uint_eq(e.ecx, 0x1 | 1u << 31);
-
-	e = (struct kvm_cpuid_entry2){ .function = 7, .ebx = 5, .ecx = 6 };
-	x86_cpuid_patch(&e, 1, 2, true);
-	ck_assert_uint_eq(e.ebx, 5);
-	ck_assert_uint_eq(e.ecx, 6);
-}
-END_TEST
 
 
 int main(void)
@@ -293,7 +271,6 @@ int main(void)
 	Suite *s = suite_create("core");
 	TCase *t = tcase_create("core");
 	tcase_add_test(t, gmem_bounds);
-	tcase_add_test(t, cpuid_patch_leaf1);
 	tcase_add_test(t, gmem_map_aligned_2m);
 	tcase_add_test(t, gmem_add_rules);
 	tcase_add_test(t, gmem_copy);

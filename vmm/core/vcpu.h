@@ -26,7 +26,6 @@ struct vcpu_env {
 	struct bus *pio, *mmio;
 	const struct gmem *mem;
 	const struct kvm_cpuid2 *cpuid;  /* KVM_GET_SUPPORTED_CPUID */
-	bool tsc_deadline;               /* KVM_CAP_TSC_DEADLINE_TIMER */
 	/* End the VM (first request wins); has it been asked to end? */
 	void (*stop)(void *opaque, enum stop_reason why, int status, const char *msg);
 	bool (*stopping)(void *opaque);
@@ -70,12 +69,5 @@ void vcpu_release(struct vcpu *c);
 /* x86 specifics, in vmm/x86_cpu.c. */
 int x86_cpu_setup(struct vcpu *c, unsigned ncpus);
 int x86_cpu_boot_regs(struct vcpu *c, const struct linux_entry *e);
-/* One CPUID entry as vCPU id of ncpus sees it: the topology, the
- * hypervisor bit, and the TSC-deadline timer when KVM emulates it (KVM
- * never lists that bit as supported; without it Linux spends 100 ms of
- * its boot calibrating the LAPIC timer). Pure, for the tests. */
-struct kvm_cpuid_entry2;
-void x86_cpuid_patch(struct kvm_cpuid_entry2 *e, unsigned id, unsigned ncpus,
-		     bool tsc_deadline);
 
 #endif

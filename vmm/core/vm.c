@@ -256,8 +256,6 @@ static int step_vcpus(struct vm *vm, char *err, size_t errlen)
 	vm->vcpu_env = (struct vcpu_env){
 		.vm_fd = vm->vm_fd, .run_size = vm->run_size, .ncpus = vm->ncpus,
 		.pio = &vm->pio, .mmio = &vm->mmio, .mem = &vm->mem, .cpuid = vm->cpuid,
-		.tsc_deadline = kvm_ioctl_raw(vm->kvm_fd, KVM_CHECK_EXTENSION,
-					      KVM_CAP_TSC_DEADLINE_TIMER) > 0,
 		.stop = vcpu_stop_cb, .stopping = vcpu_stopping_cb,
 		.first_run = vcpu_first_run_cb, .opaque = vm,
 		.seccomp = vm->cfg->seccomp,

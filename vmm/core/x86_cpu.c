@@ -25,8 +25,7 @@ static unsigned bits_for(unsigned n)
 }
 
 /* One socket, ncpus cores, one thread per core; APIC ID == vCPU index. */
-void x86_cpuid_patch(struct kvm_cpuid_entry2 *e, unsigned id, unsigned ncpus,
-		     bool tsc_deadline)
+static void patch_topology(struct kvm_cpuid_entry2 *e, unsigned id, unsigned ncpus)
 {
 	unsigned shift = bits_for(ncpus);
 
@@ -34,8 +33,6 @@ void x86_cpuid_patch(struct kvm_cpuid_entry2 *e, unsigned id, unsigned ncpus,
 	case 1:
 		e->ebx = (e->ebx & 0x0000ffff) | (id << 24) | ((ncpus & 0xff) << 16);
 		e->ecx |= CPUID_HYPERVISOR;
-		if (tsc_deadline)
-			e->ecx |= CPUID_TSC_DEADLINE;
 		if (ncpus > 1)
 			e->edx |= CPUID_HTT;
 		break;
@@ -76,7 +73,7 @@ static int setup_cpuid(struct vcpu *c, unsigned ncpus)
 		return -ENOMEM;
 	memcpy(mine, sup, sz);
 	for (unsigned i = 0; i < mine->nent; i++)
-		x86_cpuid_patch(&mine->entries[i], c->id, ncpus, c->env->tsc_deadline);
+		patch_topology(&mine->entries[i], c->id, ncpus);
 	int r = KVM_IOCTL(c->fd, KVM_SET_CPUID2, mine);
 	free(mine);
 	return r < 0 ? r : 0;
