@@ -152,13 +152,8 @@ cache_note() {
 }
 
 # The fastest peer by median boot time.
-best=""
-for p in $PEERS; do
-	[ "${TMED[$p]}" != n/a ] || continue
-	if [ -z "$best" ] || awk -v a="${TMED[$p]}" -v b="${TMED[$best]}" 'BEGIN { exit !(a < b) }'; then
-		best=$p
-	fi
-done
+# shellcheck disable=SC2086  # one word per peer
+best=$(bench_best TMED $PEERS)
 MOTES=${VMMS% "$PEERS"}
 for p in $PEERS; do
 	line="bench: vs $p:"

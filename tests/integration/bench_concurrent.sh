@@ -114,13 +114,8 @@ for n in $SIZES; do
 		printf 'bench-concurrent: %d VM(s) %-8s launch->banner p50 %s s, worst %s s, %d of %d failed\n' \
 			"$n" "$vmm" "$p50" "$worst" "$fails" "${#all[@]}"
 	done
-	best=""
-	for p in $PEERS; do
-		[ "${P50[$p]}" != n/a ] || continue
-		if [ -z "$best" ] || awk -v a="${P50[$p]}" -v b="${P50[$best]}" 'BEGIN { exit !(a < b) }'; then
-			best=$p
-		fi
-	done
+	# shellcheck disable=SC2086  # one word per peer
+	best=$(bench_best P50 $PEERS)
 	line="bench-concurrent: $n VM(s):"
 	for p in $PEERS; do
 		line+=" mote/$p p50 $(bench_ratio "${P50[mote]}" "${P50[$p]}") worst $(bench_ratio "${WORST[mote]}" "${WORST[$p]}");"

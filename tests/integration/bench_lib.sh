@@ -98,3 +98,18 @@ bench_where() {
 		echo "directly on this host's KVM"
 	fi
 }
+
+# bench_best ARRAY PEER...: the peer with the lowest median in the
+# associative array named ARRAY ("n/a" entries skipped); empty if none.
+bench_best() {
+	local -n bb_med=$1
+	local best="" p
+	shift
+	for p in "$@"; do
+		[ "${bb_med[$p]}" != n/a ] || continue
+		if [ -z "$best" ] || awk -v a="${bb_med[$p]}" -v b="${bb_med[$best]}" 'BEGIN { exit !(a < b) }'; then
+			best=$p
+		fi
+	done
+	echo "$best"
+}
