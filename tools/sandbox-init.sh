@@ -27,8 +27,18 @@ die() {
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+# A module's options come from the kernel command line as module.option=value
+# (what modprobe would do; busybox's insmod does not look there).
+module_opts() {
+	local mod=$1 w
+	for w in $(cat /proc/cmdline); do
+		case $w in "$mod".*=*) printf '%s ' "${w#"$mod".}" ;; esac
+	done
+}
 while read -r m; do
-	insmod "/modules/$m" 2>/dev/null || say "insmod $m failed"
+	mod=$(echo "${m%.ko}" | tr - _)
+	# shellcheck disable=SC2046
+	insmod "/modules/$m" $(module_opts "$mod") 2>/dev/null || say "insmod $m failed"
 done </modules/order
 
 mkdir -p /ctl /newroot
