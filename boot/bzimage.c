@@ -8,7 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <stdlib.h>
+#include <sys/mman.h>
 
 #include "boot/kernel_unpack.h"
 #include "boot/layout.h"
@@ -149,7 +149,7 @@ static void note(struct linux_ctx *c, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* The cached unpacked kernel in a heap buffer, or -errno and a note. */
+/* The cached unpacked kernel, mapped, or -errno and a note. */
 static int map_unpacked(struct linux_ctx *c, int fd, uint64_t fsize,
 			const uint8_t **elf, uint64_t *elf_len)
 {
@@ -164,18 +164,16 @@ static int map_unpacked(struct linux_ctx *c, int fd, uint64_t fsize,
 		     KUNPACK_MAX_OUT >> 20);
 		return -EFBIG;
 	}
-	/* Read, not mapped: see boot/kernel_cache.c. */
-	img = malloc(fsize);
-	ret = img ? linux_pread_full(fd, img, fsize, 0) : -ENOMEM;
-	if (ret) {
-		free(img);
-		note(c, "kernel cache: not used: cannot read the bzImage: %s",
+	img = mmap(NULL, fsize, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (img == MAP_FAILED) {
+		ret = -errno;
+		note(c, "kernel cache: not used: cannot map the bzImage: %s",
 		     strerror(-ret));
 		return ret;
 	}
 	why[0] = '\0';
 	ret = kcache_open(dir, img, fsize, elf, elf_len, &hit, why, sizeof(why));
-	free(img);
+	munmap(img, fsize);
 	if (ret < 0)
 		note(c, "kernel cache: not used (%s); booting through the "
 		     "kernel's decompressor", why);
@@ -209,7 +207,7 @@ int linux_bzimage_unpacked(struct linux_ctx *c, int fd, uint64_t fsize,
 	c->kmap = elf;
 	ret = linux_elf_load(c, -1, elen, elf, elen < ELF_HEAD ? elen : ELF_HEAD);
 	c->kmap = NULL;
-	free((void *)elf);
+	munmap((void *)elf, elen);
 	if (ret) {
 		note(c, "kernel cache: the unpacked kernel does not load (%s); "
 		     "booting through the kernel's decompressor", c->err);

@@ -4,11 +4,11 @@
  * length and its XXH3-128. A reader trusts nothing it has not just
  * checked, so a file cut short or changed by anything is rebuilt. Writers
  * never share a file: each one writes its own temporary file in the
- * directory and renames it into place, and keeps the ELF it unpacked, so
- * two runs filling the cache at once both get a whole kernel. The caller
- * gets the ELF in a heap buffer, read with a few large reads: mapping the
- * file instead costs a page fault per 4 KiB, which on a network file
- * system (the sandbox's 9p share holds ~/.cache) is a round trip each.
+ * directory and renames it into place, and keeps using the file it wrote
+ * (its inode, whatever name it has by then), so two runs filling the
+ * cache at once both get a whole kernel. The caller gets the ELF mapped:
+ * on a hit, the pages the check read are the ones the loader copies, so
+ * the file is read once.
  */
 #include "boot/kernel_unpack.h"
 #include "boot/linux_priv.h"
@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -70,40 +71,35 @@ static int write_full(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-/* 0 when fd holds a whole entry (ELF + matching trailer); *elf read in. */
+/* 0 when fd holds a whole entry (ELF + matching trailer); *elf mapped. */
 static int check_entry(int fd, const uint8_t **elf, uint64_t *elf_len)
 {
 	struct trailer t;
 	struct stat st;
 	XXH128_hash_t h;
-	uint8_t *buf;
-	int ret;
+	void *map;
 
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size <= sizeof(t) ||
 	    (uint64_t)st.st_size - sizeof(t) > KUNPACK_MAX_OUT)
 		return -EINVAL;
-	buf = malloc(st.st_size);
-	if (!buf)
-		return -ENOMEM;
-	ret = linux_pread_full(fd, buf, st.st_size, 0);
-	if (ret)
-		goto bad;
-	memcpy(&t, buf + st.st_size - sizeof(t), sizeof(t));
-	ret = -EINVAL;
+	if (pread(fd, &t, sizeof(t), st.st_size - sizeof(t)) != sizeof(t))
+		return -EIO;
 	if (memcmp(t.magic, TRAILER_MAGIC, 8) ||
 	    t.len != (uint64_t)st.st_size - sizeof(t))
-		goto bad;
-	h = XXH3_128bits(buf, t.len);
-	if (h.low64 != t.hash_lo || h.high64 != t.hash_hi)
-		goto bad;
-	*elf = buf;
+		return -EINVAL;
+	map = mmap(NULL, t.len, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (map == MAP_FAILED)
+		return -errno;
+	h = XXH3_128bits(map, t.len);
+	if (h.low64 != t.hash_lo || h.high64 != t.hash_hi) {
+		munmap(map, t.len);
+		return -EINVAL;
+	}
+	*elf = map;
 	*elf_len = t.len;
 	return 0;
-bad:
-	free(buf);
-	return ret;
 }
 
 /* Write the entry for the ELF to a new file in dir; rename it to name. */
@@ -127,33 +123,38 @@ static int write_entry(const char *dir, const char *name, const uint8_t *elf,
 		ret = write_full(fd, &t, sizeof(t));
 	if (!ret && rename(tmp, name) < 0)
 		ret = -errno;
-	close(fd);
 	if (ret) {
 		unlink(tmp);
+		close(fd);
 		return linux_errf(err, errlen, ret, "cannot write %s: %s", name,
 			    strerror(-ret));
 	}
-	return 0;
+	return fd;
 }
 
-/* Unpack the image and store it as name; hand back what was unpacked. */
+/* Unpack the image and store it as name; map what was written. */
 static int fill(const char *dir, const char *name, const uint8_t *img,
-		size_t len, const uint8_t **out, uint64_t *elf_len,
+		size_t len, const uint8_t **map, uint64_t *elf_len,
 		char *err, size_t errlen)
 {
 	enum kunpack_format fmt;
 	uint8_t *elf;
+	void *m;
 	size_t n;
-	int ret = kunpack_bzimage(img, len, &elf, &n, &fmt, err, errlen);
+	int fd = kunpack_bzimage(img, len, &elf, &n, &fmt, err, errlen);
 
-	if (ret < 0)
-		return ret;
-	ret = write_entry(dir, name, elf, n, err, errlen);
-	if (ret < 0) {
-		free(elf);
-		return ret;
-	}
-	*out = elf;
+	if (fd < 0)
+		return fd;
+	fd = write_entry(dir, name, elf, n, err, errlen);
+	free(elf);
+	if (fd < 0)
+		return fd;
+	m = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		return linux_errf(err, errlen, -errno, "cannot map %s: %s", name,
+			    strerror(errno));
+	*map = m;
 	*elf_len = n;
 	return 0;
 }
@@ -173,7 +174,7 @@ int kcache_open(const char *dir, const uint8_t *img, size_t len,
 	fd = open(name, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
 		ret = check_entry(fd, elf, elf_len);
-		close(fd);
+		close(fd);  /* the mapping stays */
 		if (!ret) {
 			*hit = true;
 			return 0;

@@ -41,8 +41,8 @@ int kunpack_bzimage(const uint8_t *img, size_t len, uint8_t **out,
  * every use. A missing, corrupt or truncated file is (re)built: unpacked,
  * written to a temporary file in dir and renamed into place, so
  * concurrent runs and crashes never leave a partial file under the final
- * name. Returns 0 with the ELF in a heap buffer at *elf (*elf_len bytes;
- * the caller frees it) and *hit set (false: it was unpacked now), or
+ * name. Returns 0 with the ELF mapped read-only at *elf (*elf_len bytes;
+ * the caller munmaps it) and *hit set (false: it was unpacked now), or
  * -errno with one line in err.
  */
 int kcache_open(const char *dir, const uint8_t *img, size_t len,

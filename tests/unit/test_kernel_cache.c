@@ -322,7 +322,7 @@ static void cache_fini(struct cache_fx *x)
 	free(x->bz);
 }
 
-/* Open through the cache and check the buffer holds exactly the ELF. */
+/* Open through the cache and check the mapping holds exactly the ELF. */
 static bool cache_get(struct cache_fx *x)
 {
 	const uint8_t *elf = NULL;
@@ -334,7 +334,7 @@ static bool cache_get(struct cache_fx *x)
 				  sizeof(err)) == 0, "%s", err);
 	ck_assert_uint_eq(elen, x->elflen);
 	ck_assert(memcmp(elf, x->elf, x->elflen) == 0);
-	free((void *)elf);
+	munmap((void *)elf, elen);
 	return hit;
 }
 
