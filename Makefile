@@ -179,6 +179,7 @@ unit-check: $(UNIT_BINS) guest
 
 include tools/module.mk
 include tests/fuzz/module.mk
+include tools/arm64.mk
 
 clean:
 	rm -rf build build-san

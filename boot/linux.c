@@ -9,7 +9,6 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -18,42 +17,9 @@
 #include "boot/layout.h"
 #include "boot/linux_priv.h"
 #include "vmm/base/gmem.h"
-#include "vmm/base/log.h"
 
 #define PAGE_SIZE        4096ULL
 #define HEAD_BYTES       1024   /* covers the setup header and an ELF header */
-
-/* The messages name the kernel's and initrd's paths, the user's strings:
- * the line is escaped so that it stays one line. */
-static void vfail(char *err, size_t errlen, const char *fmt, va_list ap)
-{
-	char line[LOG_STR_MAX];
-
-	if (!err || !errlen)
-		return;
-	vsnprintf(line, sizeof(line), fmt, ap);
-	snprintf(err, errlen, "%s", log_str(line).s);
-}
-
-int linux_fail(struct linux_ctx *c, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vfail(c->err, c->errlen, fmt, ap);
-	va_end(ap);
-	return ret;
-}
-
-int linux_errf(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vfail(err, errlen, fmt, ap);
-	va_end(ap);
-	return ret;
-}
 
 int linux_pread_full(int fd, void *buf, size_t len, off_t off)
 {

@@ -1,5 +1,5 @@
 # x86 Linux boot protocol (bzImage/ELF, zero page, page tables) and ACPI.
-LIB_SRCS += boot/linux.c boot/bzimage.c boot/elf.c boot/zeropage.c \
+LIB_SRCS += boot/linux.c boot/linux_err.c boot/bzimage.c boot/elf.c boot/zeropage.c \
             boot/kernel_unpack.c boot/kernel_cache.c \
             boot/pagetables.c boot/acpi.c boot/acpi_dsdt.c boot/aml.c
 

@@ -9,6 +9,12 @@ PKGS="build-essential clang pkg-config liburing-dev libfdt-dev device-tree-compi
       libslirp-dev libglib2.0-dev libmicrohttpd-dev libsqlite3-dev
       libseccomp-dev
       zlib1g-dev liblzma-dev libzstd-dev liblz4-dev libxxhash-dev"
+# The arm64 unit tests (tools/arm64.mk): the cross compiler, arm64 builds
+# of the libraries from Debian's multiarch packages, qemu-aarch64 to run
+# them. libfdt1, not libfdt-dev: Debian 12's libfdt-dev is not multiarch
+# and would replace the amd64 one.
+PKGS="$PKGS gcc-aarch64-linux-gnu qemu-user libc6-dev:arm64 libfdt1:arm64
+      libjansson-dev:arm64 liburing-dev:arm64 check:arm64"
 
 missing=""
 for p in $PKGS; do
@@ -20,5 +26,6 @@ done
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 echo "install-deps: installing:$missing" >&2
+dpkg --print-foreign-architectures | grep -qx arm64 || $SUDO dpkg --add-architecture arm64
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -5,7 +5,8 @@
 #   make guest-kernel-check boot it (tests/guest-kernel; not part of check)
 #   make host-check         tests/host: what needs no KVM, on this host
 #   make integration-check  tests/integration (directly or in tools/sandbox)
-#   make check              unit (+ ASan/UBSan in CI), the fuzz corpus (+ a short
+#   make check              unit (+ ASan/UBSan in CI), arm64 unit (qemu-user,
+#                           tools/arm64.mk), the fuzz corpus (+ a short
 #                           fuzzing run per target in CI), integration, one total
 #   make demo               boot the default guest on this terminal
 #   make bench              boot time, memory and disk I/O against QEMU microvm
@@ -96,12 +97,13 @@ check:
 		$(MAKE) --no-print-directory SAN=1 BUILD=$(SAN_BUILD) unit-check 2>&1 | \
 			sed 's/^unit:/unit-san:/' | tee $(BUILD)/check-san.log; \
 	fi; \
+	$(MAKE) --no-print-directory arm64-unit-check 2>&1 | tee $(BUILD)/check-arm64.log; \
 	$(MAKE) --no-print-directory host-check 2>&1 | tee $(BUILD)/check-host.log; \
 	$(MAKE) --no-print-directory fuzz-replay 2>&1 | tee $(BUILD)/check-fuzz.log; \
 	$(MAKE) --no-print-directory integration-check 2>&1 | tee $(BUILD)/check-integration.log; \
 	./tests/integration/total.sh $(BUILD)/check-layers.log $(BUILD)/check-unit.log \
-		$(BUILD)/check-san.log $(BUILD)/check-host.log $(BUILD)/check-fuzz.log \
-		$(BUILD)/check-integration.log
+		$(BUILD)/check-san.log $(BUILD)/check-arm64.log $(BUILD)/check-host.log \
+		$(BUILD)/check-fuzz.log $(BUILD)/check-integration.log
 
 # The default guest from its ext4 root file system, ephemeral so the demo
 # never changes the image.

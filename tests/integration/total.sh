@@ -13,15 +13,15 @@ notes=
 for log in "$@"; do
 	[ -e "$log" ] || continue
 	line=$(tr -d '\r' <"$log" |
-		grep -E '^[a-z-]+: [0-9]+ passed( \([^()]*\))?, [0-9]+ failed$' | tail -n 1)
+		grep -E '^[a-z0-9-]+: [0-9]+ passed( \([^()]*\))?, [0-9]+ failed$' | tail -n 1)
 	if [ -z "$line" ]; then
 		echo "check: $(basename "$log" .log) printed no summary line (did not run?)"
 		failed=$((failed + 1))
 		continue
 	fi
-	p=$(echo "$line" | sed 's/^[a-z-]*: \([0-9]*\) passed.*/\1/')
+	p=$(echo "$line" | sed 's/^[a-z0-9-]*: \([0-9]*\) passed.*/\1/')
 	f=$(echo "$line" | sed 's/.* \([0-9]*\) failed$/\1/')
-	note=$(echo "$line" | sed -n 's/^\([a-z-]*\): [0-9]* passed (\(.*\)),.*/\1: \2/p')
+	note=$(echo "$line" | sed -n 's/^\([a-z0-9-]*\): [0-9]* passed (\(.*\)),.*/\1: \2/p')
 	[ -n "$note" ] && notes="${notes:+$notes; }$note"
 	pass=$((pass + p))
 	failed=$((failed + f))
