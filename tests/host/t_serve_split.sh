@@ -57,8 +57,9 @@ serve_stop
 rm -f "$BIN/mote-serve" && cp "$MOTE" "$BIN/mote" || exit 1
 st=0; "$BIN/mote" serve --help >"$T_OUT/missing.out" 2>"$T_OUT/missing.err" || st=$?
 [ "$st" = 1 ] || fail "mote serve without mote-serve: status $st, expected 1"
-[ "$(grep -c . "$T_OUT/missing.err")" = 1 ] && grep -qF "$BIN/mote-serve" "$T_OUT/missing.err" ||
+if [ "$(grep -c . "$T_OUT/missing.err")" != 1 ] || ! grep -qF "$BIN/mote-serve" "$T_OUT/missing.err"; then
 	fail "mote serve without mote-serve says: $(head -c 300 "$T_OUT/missing.err")"
+fi
 # Run directly, mote-serve only says how to start it.
 st=0; "$SERVE" --socket "$T_OUT/x.sock" 2>"$T_OUT/direct-serve.err" || st=$?
 [ "$st" = 2 ] || fail "mote-serve run directly: status $st, expected 2"
