@@ -227,7 +227,6 @@ static int fill_runner(struct serve_cfg *c, char *err, size_t errlen)
 
 static int fill_paths(struct serve_cfg *c, char *err, size_t errlen)
 {
-
 	if (!c->socket[0] && sched_default_socket(c->socket, sizeof(c->socket))) {
 		snprintf(err, errlen, "mote serve: the default socket path is too long; give --socket");
 		return 2;
