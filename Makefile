@@ -1,7 +1,8 @@
 # mote build. Out-of-tree objects in build/, explicit object lists per
 # module (each directory's module.mk), dependencies through pkg-config.
-#   make            build/mote, libmote (.a, .so, mote.pc), build/embed-example
-#   make install    PREFIX=/usr/local (DESTDIR honoured): mote, libmote, mote.h
+#   make            build/mote, build/mote-serve, libmote (.a, .so, mote.pc),
+#                   build/embed-example
+#   make install    PREFIX=/usr/local (DESTDIR honoured): mote, mote-serve, libmote, mote.h
 #   make check      unit, host and integration tests (sandbox when /dev/kvm is unusable)
 #   make demo       boot the default guest on this terminal
 #   make bench      boot-time and overhead ratios against QEMU microvm
@@ -52,11 +53,13 @@ include virtio/backend/module.mk
 include tests/unit/module.mk
 
 # The scheduler (mote serve and its client verbs, vmm/sched/) is part of the
-# mote command only: it needs libmicrohttpd and SQLite, which libmote and
-# its embedders must not pull in. Its module files append to SCHED_SRCS;
-# anything under vmm/sched/ put in LIB_SRCS is moved over, so libmote stays
-# free of it whichever way a module file says it.
+# mote and mote-serve commands only: the daemon needs libmicrohttpd and
+# SQLite, which libmote and its embedders must not pull in. Its module
+# files append to SCHED_SRCS; anything under vmm/sched/ put in LIB_SRCS is
+# moved over, so libmote stays free of it whichever way a module file says
+# it.
 SCHED_SRCS :=
+SERVE_MAIN_SRCS :=
 include $(sort $(wildcard vmm/sched/module*.mk))
 SCHED_SRCS := $(sort $(SCHED_SRCS) $(filter vmm/sched/%,$(LIB_SRCS)))
 LIB_SRCS   := $(filter-out vmm/sched/%,$(LIB_SRCS))
@@ -66,11 +69,12 @@ SCHED_LIBS := $(shell pkg-config --libs $(SCHED_PKGS) 2>/dev/null)
 LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 MAIN_OBJS  := $(MAIN_SRCS:%.c=$(BUILD)/%.o)
 SCHED_OBJS := $(SCHED_SRCS:%.c=$(BUILD)/%.o)
+SERVE_MAIN_OBJS := $(SERVE_MAIN_SRCS:%.c=$(BUILD)/%.o)
 UNIT_BINS := $(UNIT_TESTS:%.c=$(BUILD)/%)
 
 .PHONY: all deps check unit-check integration-check demo bench clean guest sandbox-check \
 	install FORCE
-all: $(BUILD)/mote $(BUILD)/libmote.so $(BUILD)/mote.pc $(BUILD)/embed-example
+all: $(BUILD)/mote $(BUILD)/mote-serve $(BUILD)/libmote.so $(BUILD)/mote.pc $(BUILD)/embed-example
 
 deps:
 	$(Q)./tools/install-deps.sh
@@ -114,14 +118,23 @@ $(BUILD)/libmote.so: $(LIB_SHARED)
 	$(Q)ln -sf $(LIB_SONAME) $@
 
 # The mote command is a client of the public API only; linked statically so
-# that build/mote runs from anywhere without the shared library. The
-# scheduler's objects and libraries are linked here and nowhere in libmote.
-$(BUILD)/mote: $(MAIN_OBJS) $(SCHED_OBJS) $(BUILD)/libmote.a
+# that build/mote runs from anywhere without the shared library. Its
+# scheduler part is the client verbs, taken from libmote-sched.a, and
+# `mote serve`, which execs mote-serve (vmm/sched/serve_exec.c): linked
+# without SCHED_LIBS, so that every mote run does not map and initialize
+# libmicrohttpd, gnutls and SQLite; were the daemon's code pulled in, this
+# link would fail (tests/host/t_serve_split.sh checks the result).
+$(BUILD)/mote: $(MAIN_OBJS) $(BUILD)/libmote-sched.a $(BUILD)/libmote.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The daemon, mote serve, with the libraries only it needs.
+$(BUILD)/mote-serve: $(SERVE_MAIN_OBJS) $(BUILD)/libmote-sched.a $(BUILD)/libmote.a
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(SCHED_LIBS) $(LDLIBS)
 
-# The scheduler for the unit tests (an archive: a test pulls in only what
-# it uses).
+# The scheduler for both commands and for the unit tests (an archive: each
+# pulls in only what it uses).
 $(BUILD)/libmote-sched.a: $(SCHED_OBJS)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
@@ -130,6 +143,8 @@ PREFIX     ?= /usr/local
 LIBDIR     ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 BINDIR     ?= $(PREFIX)/bin
+# mote looks for mote-serve beside itself, then in ../libexec/mote.
+SERVEDIR   := $(BINDIR)/../libexec/mote
 
 # Regenerated on every run (PREFIX may differ), rewritten only if changed.
 $(BUILD)/mote.pc: FORCE
@@ -151,9 +166,11 @@ $(BUILD)/embed-example: tools/embed-example.c $(BUILD)/libmote.so
 	$(Q)$(CC) $(CFLAGS) -Ivmm/api $(LDFLAGS) -o $@ $< -L$(BUILD) -lmote \
 		-Wl,-rpath,'$$ORIGIN'
 
-install: $(BUILD)/mote $(BUILD)/libmote.a $(BUILD)/libmote.so $(BUILD)/mote.pc
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)
+install: $(BUILD)/mote $(BUILD)/mote-serve $(BUILD)/libmote.a $(BUILD)/libmote.so $(BUILD)/mote.pc
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SERVEDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
+		$(DESTDIR)$(INCLUDEDIR)
 	install -m 0755 $(BUILD)/mote $(DESTDIR)$(BINDIR)/mote
+	install -m 0755 $(BUILD)/mote-serve $(DESTDIR)$(SERVEDIR)/mote-serve
 	install -m 0644 $(BUILD)/libmote.a $(DESTDIR)$(LIBDIR)/libmote.a
 	install -m 0755 $(LIB_SHARED) $(DESTDIR)$(LIBDIR)/$(notdir $(LIB_SHARED))
 	ln -sf $(notdir $(LIB_SHARED)) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)

@@ -3,7 +3,8 @@
 # and exports exactly the functions vmm/api/mote.h declares (all mote_*,
 # in version MOTE_0), as does libmote.a; and after `make install`,
 # `pkg-config mote` alone is enough to build tools/embed-example.c against
-# the shared library and against the static one, and both programs run.
+# the shared library and against the static one, and both programs run;
+# the installed mote also finds the installed mote-serve.
 . "$(dirname "$0")/../integration/lib.sh"
 BUILD_DIR=$(dirname "$MOTE")
 REL=$(realpath --relative-to="$TOP" "$BUILD_DIR")
@@ -54,6 +55,10 @@ if ! make -C "$TOP" --no-print-directory BUILD="$REL" PREFIX="$PREFIX" install \
 	exit 1
 fi
 libdir=$PREFIX/lib
+# The installed mote finds the installed daemon (PREFIX/libexec/mote).
+need_file "$PREFIX/libexec/mote/mote-serve" "installed mote-serve" &&
+	{ "$PREFIX/bin/mote" serve --help >"$T_OUT/serve-help.out" 2>&1 ||
+	  fail "the installed mote serve --help failed: $(head -c 200 "$T_OUT/serve-help.out")"; }
 need_file "$libdir/pkgconfig/mote.pc" "installed pkg-config file" || exit 1
 export PKG_CONFIG_PATH=$libdir/pkgconfig
 pkg-config --exists --print-errors mote 2>"$T_OUT/pkg-config.err" ||

@@ -485,7 +485,7 @@ int sched_main(int argc, char **argv)
 	int ret;
 
 	if (strcmp(argv[1], "serve") == 0)
-		return server_main(argc, argv);
+		return serve_exec(argc, argv);
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			sched_help(stdout);

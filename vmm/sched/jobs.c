@@ -49,8 +49,11 @@ static void child_fds(const char *dir)
 	log = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600);
 	if (null < 0 || log < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(log, 2) < 0)
 		_exit(127);
-	/* Nothing of the daemon's (database, sockets, signalfd) leaks in. */
-	close_range(3, ~0U, 0);
+	/* Nothing of the daemon's (database, sockets, signalfd) leaks in: all
+	 * close at exec, not before, as the runner may be a descriptor of mote
+	 * (/proc/self/fd/N, serve_opts.c) that the exec itself opens. */
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		child_fail("close_range", errno);
 }
 
 static void child_affinity(const uint16_t *cpus, unsigned n)

@@ -28,4 +28,12 @@ int serve_parse(int argc, char **argv, struct serve_cfg *c, char *err, size_t er
 /* Run the daemon until SIGTERM/SIGINT/SIGHUP; the exit status. */
 int server_main(int argc, char **argv);
 
+/* The daemon's own program (serve_main.c), which `mote serve` execs with
+ * its arguments unchanged (serve_exec.c), passing in SERVE_EXE_FD_ENV a
+ * descriptor of the mote that did: what the daemon's VMs run. */
+#define SERVE_PROGRAM "mote-serve"
+#define SERVE_EXE_FD_ENV "MOTE_SERVE_EXE_FD"
+/* Exec mote-serve; returns (1, with one line on stderr) only if it cannot. */
+int serve_exec(int argc, char **argv);
+
 #endif

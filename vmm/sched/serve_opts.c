@@ -6,6 +6,8 @@
 #include "vmm/sched/serve.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,10 +184,49 @@ static int fill_mem(struct serve_cfg *c, const struct given *g, char *err, size_
 	return 0;
 }
 
-static int fill_paths(struct serve_cfg *c, char *err, size_t errlen)
+/* The descriptor of mote that `mote serve` passed (serve_exec.c): made
+ * close-on-exec and taken out of the environment, so that neither it nor
+ * its number reaches anything but the VMs' exec. -1 if none. */
+static int take_exe_fd(void)
+{
+	const char *v = getenv(SERVE_EXE_FD_ENV);
+	char *end;
+	long fd;
+
+	if (!v)
+		return -1;
+	errno = 0;
+	fd = strtol(v, &end, 10);
+	unsetenv(SERVE_EXE_FD_ENV);
+	if (errno || end == v || *end || fd < 3 || fd > INT_MAX ||
+	    fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0)
+		return -1;
+	return (int)fd;
+}
+
+/* What the VMs exec: MOTE_SCHED_RUNNER (tests put a fake there), else the
+ * mote that started the daemon, through its descriptor, even if replaced
+ * on disk since: the VMs run the same mote as the daemon. */
+static int fill_runner(struct serve_cfg *c, char *err, size_t errlen)
 {
 	const char *runner = getenv("MOTE_SCHED_RUNNER");
+	int fd = take_exe_fd();
 
+	if (runner && *runner) {
+		snprintf(c->core.runner, sizeof(c->core.runner), "%s", runner);
+		return 0;
+	}
+	if (fd < 0) {
+		snprintf(err, errlen, "mote serve: no mote to run the VMs with (" SERVE_PROGRAM
+			 " is started by mote serve)");
+		return 2;
+	}
+	snprintf(c->core.runner, sizeof(c->core.runner), "/proc/self/fd/%d", fd);
+	return 0;
+}
+
+static int fill_paths(struct serve_cfg *c, char *err, size_t errlen)
+{
 	if (!c->socket[0] && sched_default_socket(c->socket, sizeof(c->socket))) {
 		snprintf(err, errlen, "mote serve: the default socket path is too long; give --socket");
 		return 2;
@@ -195,11 +236,7 @@ static int fill_paths(struct serve_cfg *c, char *err, size_t errlen)
 		snprintf(err, errlen, "mote serve: no default state directory (HOME unset?); give --state");
 		return 2;
 	}
-	/* The daemon's own binary, even if replaced on disk since: the VMs
-	 * run the same mote as the daemon. Tests put a fake there. */
-	snprintf(c->core.runner, sizeof(c->core.runner), "%s",
-		 runner && *runner ? runner : "/proc/self/exe");
-	return 0;
+	return fill_runner(c, err, errlen);
 }
 
 int serve_parse(int argc, char **argv, struct serve_cfg *c, char *err, size_t errlen)
