@@ -299,6 +299,11 @@ static int end_early(struct mote_vm *m, enum stop_reason why, int status, const 
 	return r;
 }
 
+/* Below 2 MiB, so that no transparent huge page backs it (as the vCPU
+ * threads', vmm/core/vcpu.c); the event loop and its backends need far
+ * less. */
+#define RUNNER_STACK_SIZE (1u << 20)
+
 /* The VM's own thread starts with every signal blocked, and so do the
  * vCPU threads it creates (they unblock only the kick signal). */
 static int spawn(struct mote_vm *m)
@@ -312,6 +317,8 @@ static int spawn(struct mote_vm *m)
 	if (r)
 		return -r;
 	r = pthread_attr_setsigmask_np(&attr, &all);
+	if (!r)
+		r = pthread_attr_setstacksize(&attr, RUNNER_STACK_SIZE);
 	if (!r)
 		r = pthread_create(&m->thread, &attr, runner, m);
 	pthread_attr_destroy(&attr);
