@@ -1085,8 +1085,13 @@ START_TEST(image_flush_after_writes)
 	uint16_t wh = vdrv_add(&x->drv, w, 3);
 	uint16_t fh = vdrv_add(&x->drv, f, 2);
 	kick(x);
-	ck_assert_ptr_nonnull(IMG(x)->parked);            /* held back */
-	ck_assert_uint_eq(IMG(x)->writes_inflight, 1);
+	/* While the write is out, the flush is held back. A real io_uring may
+	 * complete the write inside the kick already (the flush_order_* tests
+	 * check the order with the kernel held). */
+	if (IMG(x)->writes_inflight)
+		ck_assert_ptr_nonnull(IMG(x)->parked);
+	else
+		ck_assert_ptr_null(IMG(x)->parked);
 	wait_used(x, &id, &len);
 	ck_assert_uint_eq(id, wh);
 	wait_used(x, &id, &len);
