@@ -20,9 +20,13 @@ SANFLAGS :=
 endif
 
 PKGS    := liburing jansson slirp libseccomp zlib liblzma libzstd liblz4 libxxhash
+# The language, warnings, include root and dependency files every build of
+# the sources shares: this one, the fuzz build (tests/fuzz/module.mk) and
+# the arm64 cross build (tools/arm64.mk).
+BASE_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+               -D_GNU_SOURCE -I. -MD -MP
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
-           -D_GNU_SOURCE -I. $(SANFLAGS) -MD -MP \
+CFLAGS  += $(BASE_CFLAGS) $(SANFLAGS) \
            $(shell pkg-config --cflags $(PKGS) libmicrohttpd sqlite3 2>/dev/null)
 LDFLAGS += $(SANFLAGS)
 # libfdt ships a pkg-config file only from dtc 1.7 (Debian 12 has 1.6.1).

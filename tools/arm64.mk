@@ -36,8 +36,7 @@ ARM64_PKGS   := liburing jansson
 # Debian 12's libfdt-dev (1.6.1) is not multiarch, so it cannot sit beside
 # the amd64 one: the headers (architecture-independent) are the host's,
 # the library libfdt1:arm64's, by its soname.
-ARM64_CFLAGS := -O2 -g -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
-                -D_GNU_SOURCE -I. -MD -MP -DMOTE_VERSION='"$(VERSION)"' \
+ARM64_CFLAGS := -O2 -g $(BASE_CFLAGS) -DMOTE_VERSION='"$(VERSION)"' \
                 $(shell $(ARM64_PC) --cflags $(ARM64_PKGS) check 2>/dev/null)
 ARM64_LIBS   := $(shell $(ARM64_PC) --libs check $(ARM64_PKGS) 2>/dev/null) \
                 -l:libfdt.so.1 -lpthread

@@ -15,8 +15,7 @@ FUZZ_CI_S    ?= 15
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
                 -fno-omit-frame-pointer
-FUZZ_CFLAGS  := -O1 -g -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
-                -D_GNU_SOURCE -I. -MD -MP $(FUZZ_SAN) -DMOTE_VERSION='"$(VERSION)"' \
+FUZZ_CFLAGS  := -O1 -g $(BASE_CFLAGS) $(FUZZ_SAN) -DMOTE_VERSION='"$(VERSION)"' \
                 $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # What guests and config files reach; not the KVM core, the API or the
 # real backends (the targets bring fakes).
