@@ -44,6 +44,14 @@ endif
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
+# The target architecture: the host's unless given (make ARCH=...). It
+# picks the architecture's half of vmm/core/arch.h and the files under
+# vmm/core/$(MOTE_ARCH)/, boot/$(MOTE_ARCH)/ and devices/$(MOTE_ARCH)/.
+# Only x86 is implemented so far (issue 13 adds arm64).
+ARCH ?= $(shell uname -m)
+MOTE_ARCH := $(or $(if $(filter x86_64 x86 amd64,$(ARCH)),x86),\
+                  $(error ARCH=$(ARCH): mote builds for x86_64 only so far))
+
 # Each module.mk appends to LIB_SRCS (the VMM core, shared by mote, libmote
 # and the unit tests), and to UNIT_TESTS (tests/unit/*.c, one binary each).
 LIB_SRCS   :=

@@ -1,4 +1,5 @@
-# Platform devices: the 16550A uart and its host console, the i8042, the
-# CMOS RTC, the exit port, the boot timer and the ACPI sleep/reset registers.
-LIB_SRCS += devices/rtc.c devices/uart.c devices/console.c devices/i8042.c devices/exit_port.c \
-            devices/acpi_pm.c devices/boot_timer.c
+# Platform devices: the 16550A uart and its host console, the exit port
+# and the boot timer; then the target architecture's own
+# (devices/$(MOTE_ARCH)/module.mk).
+LIB_SRCS += devices/uart.c devices/console.c devices/exit_port.c devices/boot_timer.c
+include devices/$(MOTE_ARCH)/module.mk

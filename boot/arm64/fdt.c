@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "boot/linux_priv.h"
+#include "boot/linux_err.h"
 
 /* Interrupt cells (Documentation/devicetree/bindings/interrupt-controller/
  * arm,gic*.yaml): type, number within the type, flags. */

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "boot/linux_priv.h"
+#include "boot/linux_err.h"
 
 /* One region of the machine's address map, named for messages. */
 struct named {

@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "boot/linux_priv.h"
+#include "boot/linux_err.h"
 
 /* Byte offsets in the header (booting.rst). */
 #define OFF_TEXT_OFFSET  0x08

@@ -20,12 +20,12 @@
  * codes at most once and nothing else.
  */
 #include "tests/fuzz/fuzz.h"
-#include "boot/layout.h"
-#include "devices/acpi_pm.h"
+#include "boot/x86/layout.h"
+#include "devices/x86/acpi_pm.h"
 #include "devices/boot_timer.h"
 #include "devices/exit_port.h"
-#include "devices/i8042.h"
-#include "devices/rtc.h"
+#include "devices/x86/i8042.h"
+#include "devices/x86/rtc.h"
 #include "devices/uart.h"
 #include "vmm/base/bus.h"
 #include "vmm/base/irq.h"

@@ -12,9 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "boot/acpi.h"
-#include "boot/aml.h"
-#include "boot/layout.h"
+#include "boot/x86/acpi.h"
+#include "boot/x86/aml.h"
+#include "boot/x86/layout.h"
 #include "vmm/base/gmem.h"
 
 #define RAM_SIZE  (2u << 20)

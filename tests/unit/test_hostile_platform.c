@@ -20,11 +20,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "boot/layout.h"
-#include "devices/acpi_pm.h"
+#include "boot/x86/layout.h"
+#include "devices/x86/acpi_pm.h"
 #include "devices/exit_port.h"
-#include "devices/i8042.h"
-#include "devices/rtc.h"
+#include "devices/x86/i8042.h"
+#include "devices/x86/rtc.h"
 #include "devices/uart.h"
 #include "tests/unit/fuzz_env.c"
 #include "vmm/base/bus.h"

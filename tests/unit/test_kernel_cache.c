@@ -23,9 +23,9 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "boot/kernel_unpack.h"
-#include "boot/layout.h"
-#include "boot/linux.h"
+#include "boot/x86/kernel_unpack.h"
+#include "boot/x86/layout.h"
+#include "boot/x86/linux.h"
 #include "vmm/base/gmem.h"
 
 #define MIB          (1024ULL * 1024)

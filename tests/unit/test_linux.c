@@ -15,8 +15,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "boot/layout.h"
-#include "boot/linux.h"
+#include "boot/x86/layout.h"
+#include "boot/x86/linux.h"
 #include "vmm/base/gmem.h"
 
 #define MIB            (1024ULL * 1024)

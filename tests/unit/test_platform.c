@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "boot/layout.h"
-#include "devices/acpi_pm.h"
+#include "boot/x86/layout.h"
+#include "devices/x86/acpi_pm.h"
 #include "devices/boot_timer.h"
 #include "devices/exit_port.h"
-#include "devices/i8042.h"
+#include "devices/x86/i8042.h"
 #include "vmm/base/bus.h"
 #include "vmm/base/stop.h"
 

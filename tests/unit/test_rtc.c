@@ -1,5 +1,5 @@
 /* The CMOS RTC: time registers in BCD and binary, status registers, RAM. */
-#include "devices/rtc.h"
+#include "devices/x86/rtc.h"
 #include "vmm/base/bus.h"
 
 #include <check.h>

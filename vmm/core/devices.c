@@ -1,8 +1,8 @@
 /*
  * The device manager: creates the VM's devices as a table of steps,
  * places them on the buses, wires their interrupt lines (KVM_IRQFD) and
- * queue notifications (KVM_IOEVENTFD), and tells the boot code how the
- * guest finds them. The only code that joins devices to KVM; devices
+ * queue notifications (KVM_IOEVENTFD), and describes them for the
+ * architecture's boot code. The only code that joins devices to KVM; devices
  * themselves never see it.
  */
 #include "vmm/core/devices.h"
@@ -22,6 +22,7 @@ static const struct {
 	int (*create)(struct vm *vm, struct vm_devices *d, char *err, size_t errlen);
 } steps[] = {
 	{ "platform devices", devices_create_platform },
+	{ "the architecture's devices", arch_platform_devices },
 	{ "drives", devices_create_drives },
 	{ "network interfaces", devices_create_nets },
 };
@@ -63,38 +64,15 @@ int devices_create(struct vm *vm, char *err, size_t errlen)
 	return 0;
 }
 
-size_t devices_acpi(const struct vm *vm, struct acpi_dev *out, size_t max)
+size_t devices_describe(const struct vm *vm, struct arch_dev *out, size_t max)
 {
 	const struct vm_devices *d = vm->devs;
 	size_t n = 0;
 
 	for (size_t i = 0; i < d->nslots && n < max; i++)
-		if (d->slots[i].has_acpi)
-			out[n++] = d->slots[i].acpi;
+		if (d->slots[i].described)
+			out[n++] = d->slots[i].desc;
 	return n;
-}
-
-char *devices_cmdline(const struct vm *vm)
-{
-	const struct vm_devices *d = vm->devs;
-	char *out = NULL;
-	size_t size;
-	const char *sep = "";
-	FILE *f = open_memstream(&out, &size);
-
-	if (!f)
-		return NULL;
-	for (size_t i = 0; i < d->nslots; i++) {
-		if (!d->slots[i].cmdline[0])
-			continue;
-		fprintf(f, "%s%s", sep, d->slots[i].cmdline);
-		sep = " ";
-	}
-	if (fclose(f) != 0) {
-		free(out);
-		return NULL;
-	}
-	return out;
 }
 
 int devices_start(struct vm *vm)

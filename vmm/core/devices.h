@@ -9,16 +9,14 @@
 #include <stddef.h>
 
 struct vm;
-struct acpi_dev;
+struct arch_dev;
 
 /* Create every device the config asks for. -errno with one line in err. */
 int devices_create(struct vm *vm, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
-/* Describe the devices for the DSDT; returns how many were written. */
-size_t devices_acpi(const struct vm *vm, struct acpi_dev *out, size_t max);
-/* The same devices as kernel command line parameters, for a guest that
- * cannot read ACPI ("" when none; NULL on -ENOMEM; the caller frees it). */
-char *devices_cmdline(const struct vm *vm) __attribute__((warn_unused_result));
+/* Describe the devices the guest finds through firmware tables (in
+ * creation order) into out[0..max); returns how many were written. */
+size_t devices_describe(const struct vm *vm, struct arch_dev *out, size_t max);
 /* Called once vCPUs are about to run: start device I/O on the event loop. */
 int devices_start(struct vm *vm) __attribute__((warn_unused_result));
 /* Undo devices_create; safe on a partial setup. */

@@ -1,16 +1,14 @@
 /*
- * The platform devices: COM1 (a 16550A and its host console), the i8042,
- * the CMOS RTC, the exit port and the ACPI sleep/reset registers. COM1 is
- * the one among them the guest finds through the DSDT.
+ * The platform devices every VM has, on any architecture: the console (a
+ * 16550A and its host side), the exit device and the boot timer, each
+ * where arch_platform_map() puts it. The console is the one among them
+ * the guest finds through firmware tables. The architecture's own
+ * (x86: i8042, RTC, ACPI registers) are arch_platform_devices'.
  */
 #include "vmm/core/devices_priv.h"
-#include "boot/layout.h"
-#include "devices/acpi_pm.h"
 #include "devices/console.h"
 #include "devices/boot_timer.h"
 #include "devices/exit_port.h"
-#include "devices/i8042.h"
-#include "devices/rtc.h"
 #include "devices/uart.h"
 #include "vmm/base/irq.h"
 #include "vmm/config/config.h"
@@ -38,13 +36,10 @@ struct platform {
 	struct irq_line com1_irq;
 	struct uart uart;
 	struct console console;
-	struct i8042 kbd;
 	struct exit_port exitp;
 	struct boot_timer timer;
 	bool console_seen;             /* under the uart's lock */
-	struct acpi_pm pm;
-	struct rtc rtc;
-	bool uart_ok, console_ok, kbd_ok, rtc_ok;
+	bool uart_ok, console_ok;
 };
 
 static bool tail_is(const struct platform *p, const char *mark, size_t len)
@@ -87,14 +82,16 @@ static void serial_rx_room(void *opaque)
 	console_rx_room(&p->console);
 }
 
-static int reg_pio(struct vm *vm, uint64_t port, uint64_t len, const struct bus_ops *ops,
-		   void *dev, const char *name, char *err, size_t errlen)
+static int reg_at(struct vm *vm, const struct arch_place *at, uint64_t len,
+		  const struct bus_ops *ops, void *dev, const char *name, char *err,
+		  size_t errlen)
 {
-	int r = bus_register(&vm->pio, port, len, ops, dev, name);
+	bool pio = at->bus == ARCH_BUS_PIO;
+	int r = bus_register(pio ? &vm->pio : &vm->mmio, at->base, len, ops, dev, name);
 
 	if (r)
-		snprintf(err, errlen, "%s at port 0x%llx: %s", name,
-			 (unsigned long long)port, strerror(-r));
+		snprintf(err, errlen, "%s at %s 0x%llx: %s", name, pio ? "port" : "address",
+			 (unsigned long long)at->base, strerror(-r));
 	return r;
 }
 
@@ -113,15 +110,16 @@ static void release_serial(struct dev_slot *s)
 static int create_serial(struct vm *vm, struct platform *p, char *err, size_t errlen)
 {
 	const struct vm_config *cfg = vm->cfg;
+	const struct arch_place *at = &arch_platform_map()->console;
 	struct dev_slot *s = devices_new_slot(vm->devs, "com1");
 
 	if (!s)
 		return -ENOSPC;
 	s->priv = p;
 	s->release = release_serial;
-	s->has_acpi = true;
-	s->acpi = (struct acpi_dev){ ACPI_DEV_UART, PORT_COM1, UART_NR_REGS, IRQ_COM1 };
-	int r = irq_line_init(&p->com1_irq, IRQ_COM1);
+	s->described = true;
+	s->desc = (struct arch_dev){ ARCH_DEV_UART, at->base, UART_NR_REGS, at->irq };
+	int r = irq_line_init(&p->com1_irq, at->irq);
 	if (!r)
 		r = devices_wire_irq(vm, &p->com1_irq);
 	if (!r)
@@ -139,54 +137,28 @@ static int create_serial(struct vm *vm, struct platform *p, char *err, size_t er
 	if (vm->io.sink)
 		console_set_sink(&p->console, vm->io.sink, vm->io.sink_opaque);
 	uart_set_host(&p->uart, &(struct uart_host){ serial_tx, serial_rx_room, p });
-	return reg_pio(vm, PORT_COM1, UART_NR_REGS, &uart_bus_ops, &p->uart, "com1", err,
-		       errlen);
+	return reg_at(vm, at, UART_NR_REGS, &uart_bus_ops, &p->uart, "com1", err, errlen);
 }
 
 static void release_legacy(struct dev_slot *s)
 {
 	struct platform *p = s->priv;
 
-	if (p->kbd_ok)
-		i8042_release(&p->kbd);
-	if (p->rtc_ok)
-		rtc_release(&p->rtc);
 	p->vm->devs->platform = NULL;
 	free(p);
 }
 
-/* The devices the guest finds at fixed ports, with no table entry. */
+/* The devices the guest finds at fixed places, with no table entry. */
 static int create_legacy(struct vm *vm, struct platform *p, char *err, size_t errlen)
 {
-	int r = i8042_init(&p->kbd, &vm->stop);
+	const struct arch_platform_map *map = arch_platform_map();
 
-	if (r) {
-		snprintf(err, errlen, "i8042: %s", strerror(-r));
-		return r;
-	}
-	p->kbd_ok = true;
-	r = rtc_init(&p->rtc);
-	if (r) {
-		snprintf(err, errlen, "rtc: %s", strerror(-r));
-		return r;
-	}
-	p->rtc_ok = true;
 	exit_port_init(&p->exitp, &vm->stop);
 	boot_timer_init(&p->timer, &(struct boot_timer_host){ boot_timer_mark, vm });
-	acpi_pm_init(&p->pm, &vm->stop);
-	r = reg_pio(vm, PORT_I8042, I8042_NR_PORTS, &i8042_bus_ops, &p->kbd, "i8042", err,
-		    errlen);
+	int r = reg_at(vm, &map->exit, 1, &exit_port_bus_ops, &p->exitp, "exit", err, errlen);
 	if (!r)
-		r = reg_pio(vm, PORT_RTC, RTC_NR_PORTS, &rtc_bus_ops, &p->rtc, "rtc", err, errlen);
-	if (!r)
-		r = reg_pio(vm, PORT_EXIT, 1, &exit_port_bus_ops, &p->exitp, "exit", err,
-			    errlen);
-	if (!r)
-		r = reg_pio(vm, PORT_BOOT_TIMER, 1, &boot_timer_bus_ops, &p->timer, "boot-timer",
-			    err, errlen);
-	if (!r)
-		r = reg_pio(vm, PORT_ACPI_SLEEP_CTL, ACPI_PM_NR_PORTS, &acpi_pm_bus_ops, &p->pm,
-			    "acpi-pm", err, errlen);
+		r = reg_at(vm, &map->boot_timer, 1, &boot_timer_bus_ops, &p->timer, "boot-timer",
+			   err, errlen);
 	return r;
 }
 

@@ -1,8 +1,8 @@
 /*
  * Inside the device manager (vmm/core/devices*.c): every device the VM has
- * sits in a slot that says how the guest finds it (its DSDT entry, its
- * command-line fragment when the guest cannot read ACPI), how it starts
- * and how it is released. Creation runs as a table of steps; release walks
+ * sits in a slot that says how the guest finds it (its place and
+ * interrupt, which the architecture's boot code turns into firmware
+ * tables), how it starts and how it is released. Creation runs as a table of steps; release walks
  * the slots in reverse, so each device has one release path.
  */
 #ifndef MOTE_CORE_DEVICES_PRIV_H
@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "boot/acpi.h"
+#include "vmm/core/arch.h"
 
 struct evloop;
 struct irq_line;
@@ -23,9 +23,8 @@ struct vm_devices;
 
 struct dev_slot {
 	char name[24];            /* "com1", "vda", "eth0": for messages */
-	bool has_acpi;
-	struct acpi_dev acpi;     /* its DSDT entry */
-	char cmdline[96];         /* its acpi=off fragment; "" for none */
+	bool described;           /* the guest finds it through desc */
+	struct arch_dev desc;
 	/* Optional: start I/O on the event loop, once vCPUs are about to run. */
 	int (*start)(struct dev_slot *s, struct evloop *loop);
 	/* Release what the slot owns; safe on a half-built slot. */
@@ -39,7 +38,8 @@ struct dev_slot *devices_new_slot(struct vm_devices *d, const char *name);
 /* KVM_IRQFD for one interrupt line. 0 or -errno. */
 int devices_wire_irq(struct vm *vm, struct irq_line *l) __attribute__((warn_unused_result));
 
-/* The steps, in order (devices_platform.c, devices_virtio.c). */
+/* The steps, in order (devices_platform.c, the architecture's
+ * arch_platform_devices, devices_virtio.c). */
 int devices_create_platform(struct vm *vm, struct vm_devices *d, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 int devices_create_drives(struct vm *vm, struct vm_devices *d, char *err, size_t errlen)

@@ -1,12 +1,11 @@
 /*
  * Virtio devices in the device manager: one virtio-mmio transport per
- * device, placed at LAYOUT_VIRTIO_MMIO + n * LAYOUT_VIRTIO_STRIDE, its
+ * device, placed where the architecture says (arch_virtio_place), its
  * interrupt line wired by irqfd and its queue notifications by ioeventfd.
  * virtio_add() does that for any device; the per-type parts only open a
  * backend and make the device.
  */
 #include "vmm/core/devices_priv.h"
-#include "boot/layout.h"
 #include "virtio/backend/blk_cow.h"
 #include "virtio/backend/blk_file.h"
 #include "virtio/backend/cow_overlay.h"
@@ -19,11 +18,11 @@
 #include "vmm/base/irq.h"
 #include "vmm/base/log.h"
 #include "vmm/config/config.h"
+#include "vmm/core/arch.h"
 #include "vmm/core/kvm.h"
 #include "vmm/core/vm.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <linux/kvm.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,17 +37,6 @@ struct virtio_slot {
 	void *dev;
 	void (*release_dev)(void *dev);
 };
-
-/* GSIs 5..23 less COM1's and the RTC's: room for 18; two stay spare. */
-#define MAX_VIRTIO 16
-
-/* GSIs 5, 6, 7, then 9 onwards: 4 is COM1's and 8 stays the RTC's. */
-static uint32_t slot_gsi(size_t i)
-{
-	uint32_t gsi = IRQ_VIRTIO_FIRST + (uint32_t)i;
-
-	return gsi >= 8 ? gsi + 1 : gsi;
-}
 
 static int wire_notify(struct vm *vm, struct virtio_slot *v, uint64_t base)
 {
@@ -87,18 +75,6 @@ static void release_virtio(struct dev_slot *s)
 	free(v);
 }
 
-/* The next slot's DSDT entry and, for a guest without ACPI, its
- * virtio_mmio.device= fragment. Linux without ACPI knows no IOAPIC and
- * takes only the PIC's 16 lines, so a device above them gets none. */
-static void describe(struct dev_slot *s, uint64_t base, uint32_t gsi)
-{
-	s->has_acpi = true;
-	s->acpi = (struct acpi_dev){ ACPI_DEV_VIRTIO_MMIO, base, VIRTIO_MMIO_SIZE, gsi };
-	if (gsi < 16)
-		snprintf(s->cmdline, sizeof(s->cmdline), "virtio_mmio.device=%u@0x%" PRIx64 ":%u",
-			 (unsigned)VIRTIO_MMIO_SIZE, base, (unsigned)gsi);
-}
-
 /*
  * Give dev (of type ops) a transport, a place on the MMIO bus, an
  * interrupt and queue notifications. From here on the slot owns dev and
@@ -107,24 +83,27 @@ static void describe(struct dev_slot *s, uint64_t base, uint32_t gsi)
 static int virtio_add(struct vm *vm, struct vm_devices *d, const char *name,
 		      const struct virtio_dev_ops *ops, void *dev, void (*release_dev)(void *))
 {
-	struct virtio_slot *v = d->nvirtio < MAX_VIRTIO ? calloc(1, sizeof(*v)) : NULL;
+	uint64_t base;
+	uint32_t irq;
+	int r = arch_virtio_place((unsigned)d->nvirtio, &base, &irq);
+	struct virtio_slot *v = r ? NULL : calloc(1, sizeof(*v));
 	struct dev_slot *s = v ? devices_new_slot(d, name) : NULL;
 
 	if (!s) {
 		free(v);
 		release_dev(dev);
-		return v || d->nvirtio >= MAX_VIRTIO ? -ENOSPC : -ENOMEM;
+		return r ? r : v ? -ENOSPC : -ENOMEM;
 	}
-	uint64_t base = LAYOUT_VIRTIO_MMIO + d->nvirtio * LAYOUT_VIRTIO_STRIDE;
-	uint32_t gsi = slot_gsi(d->nvirtio++);
+	d->nvirtio++;
 	v->irq.fd = -1;
 	v->dev = dev;
 	v->release_dev = release_dev;
 	s->priv = v;
 	s->release = release_virtio;
 	s->start = start_virtio;
-	describe(s, base, gsi);
-	int r = irq_line_init(&v->irq, gsi);
+	s->described = true;
+	s->desc = (struct arch_dev){ ARCH_DEV_VIRTIO_MMIO, base, VIRTIO_MMIO_SIZE, irq };
+	r = irq_line_init(&v->irq, irq);
 	if (!r)
 		r = virtio_mmio_init(&v->t, &vm->mem, &v->irq, ops, dev);
 	if (r)

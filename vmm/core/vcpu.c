@@ -1,9 +1,13 @@
+/*
+ * vCPU threads and the generic half of exit handling: MMIO to the MMIO
+ * bus, system events, KVM's failures. Exits only one architecture has
+ * (x86's port I/O, its triple fault) go to arch_vcpu_exit.
+ */
 #include "vmm/core/vcpu.h"
+#include "vmm/core/arch.h"
 #include "vmm/core/kvm.h"
 #include "vmm/core/seccomp.h"
-#include "vmm/base/log.h"
 #include "vmm/base/bus.h"
-#include "vmm/base/gmem.h"
 
 #include <errno.h>
 #include <linux/kvm.h>
@@ -30,31 +34,7 @@ int vcpu_init(struct vcpu *c, const struct vcpu_env *env, unsigned id)
 		c->fd = -1;
 		return err;
 	}
-	return x86_cpu_setup(c, env->ncpus);
-}
-
-int vcpu_set_boot_state(struct vcpu *c, const struct linux_entry *e)
-{
-	return x86_cpu_boot_regs(c, e);
-}
-
-/* String I/O (rep ins/outs) arrives as count consecutive items. */
-static void handle_io(struct vcpu *c)
-{
-	struct kvm_run *r = c->run;
-	uint8_t *data = (uint8_t *)r + r->io.data_offset;
-	unsigned size = r->io.size;
-
-	/* data_offset and count come from KVM, but check they stay in the page. */
-	if (r->io.data_offset >= c->run_size ||
-	    (uint64_t)size * r->io.count > c->run_size - r->io.data_offset)
-		return;
-	for (uint32_t i = 0; i < r->io.count; i++, data += size) {
-		if (r->io.direction == KVM_EXIT_IO_OUT)
-			bus_write(c->env->pio, r->io.port, data, size);
-		else
-			bus_read(c->env->pio, r->io.port, data, size);
-	}
+	return arch_vcpu_init(c);
 }
 
 static void handle_mmio(struct vcpu *c)
@@ -109,32 +89,25 @@ static void stop_with_error(struct vcpu *c, const char *what)
 static bool handle_exit(struct vcpu *c)
 {
 	switch (c->run->exit_reason) {
-	case KVM_EXIT_IO:
-		handle_io(c);
-		return true;
 	case KVM_EXIT_MMIO:
 		handle_mmio(c);
 		return true;
 	case KVM_EXIT_INTR:
 		return true;
-	case KVM_EXIT_SHUTDOWN:
-		/* A triple fault: what a PC does on reset, and Linux's reboot=t, but
-		 * also how a kernel that crashed early ends; the message tells. */
-		c->env->stop(c->env->opaque, STOP_REBOOT, 0,
-				"guest reset by a triple fault (reboot=t, or a crash)");
-		return false;
 	case KVM_EXIT_SYSTEM_EVENT:
 		handle_system_event(c);
-		return false;
-	case KVM_EXIT_HLT:
-		/* Only without an in-kernel LAPIC; mote always has one. */
-		stop_with_error(c, "halted with interrupts off");
 		return false;
 	case KVM_EXIT_FAIL_ENTRY:
 		stop_with_error(c, "KVM could not enter the guest");
 		return false;
 	case KVM_EXIT_INTERNAL_ERROR:
 		stop_with_error(c, "KVM internal error");
+		return false;
+	}
+	switch (arch_vcpu_exit(c)) {
+	case ARCH_EXIT_CONTINUE:
+		return true;
+	case ARCH_EXIT_STOPPED:
 		return false;
 	default:
 		stop_with_error(c, "unexpected exit");
@@ -240,21 +213,7 @@ void vcpu_join(struct vcpu *c)
 
 void vcpu_dump(struct vcpu *c)
 {
-	struct kvm_regs r;
-	struct kvm_sregs s;
-
-	if (kvm_ioctl_raw(c->fd, KVM_GET_REGS, (unsigned long)&r) < 0 ||
-	    kvm_ioctl_raw(c->fd, KVM_GET_SREGS, (unsigned long)&s) < 0)
-		return;
-	log_debug("vCPU %u: rip %llx rsp %llx rax %llx rflags %llx cr0 %llx cr3 %llx "
-		  "cr4 %llx efer %llx cs %x", c->id, r.rip, r.rsp, r.rax, r.rflags, s.cr0,
-		  s.cr3, s.cr4, s.efer, s.cs.selector);
-	/* Code bytes at rip, when rip is an identity-mapped address. */
-	const uint8_t *code = gmem_ptr(c->env->mem, r.rip, 16);
-	if (code)
-		log_debug("vCPU %u: code %02x %02x %02x %02x %02x %02x %02x %02x %02x %02x "
-			  "%02x %02x", c->id, code[0], code[1], code[2], code[3], code[4],
-			  code[5], code[6], code[7], code[8], code[9], code[10], code[11]);
+	arch_vcpu_dump(c);
 }
 
 void vcpu_release(struct vcpu *c)

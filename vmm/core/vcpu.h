@@ -12,11 +12,10 @@
 
 #include "vmm/base/stop.h"
 
+struct arch_vm;
 struct bus;
 struct gmem;
-struct kvm_cpuid2;
 struct kvm_run;
-struct linux_entry;
 
 /* What a vCPU needs of its VM; owned by the VM, shared by its vCPUs. */
 struct vcpu_env {
@@ -25,7 +24,7 @@ struct vcpu_env {
 	unsigned ncpus;
 	struct bus *pio, *mmio;
 	const struct gmem *mem;
-	const struct kvm_cpuid2 *cpuid;  /* KVM_GET_SUPPORTED_CPUID */
+	const struct arch_vm *arch;      /* the VM's, for arch_vcpu_init */
 	/* End the VM (first request wins); has it been asked to end? */
 	void (*stop)(void *opaque, enum stop_reason why, int status, const char *msg);
 	bool (*stopping)(void *opaque);
@@ -38,7 +37,7 @@ struct vcpu_env {
 
 struct vcpu {
 	const struct vcpu_env *env;
-	unsigned id;           /* also its APIC ID */
+	unsigned id;           /* KVM's vCPU id (x86: also its APIC ID) */
 	int fd;
 	struct kvm_run *run;
 	size_t run_size;
@@ -46,11 +45,9 @@ struct vcpu {
 	bool started;
 };
 
-/* Create vCPU id and set up its CPUID, MSRs, FPU and LAPIC. */
+/* Create vCPU id and give it the architecture's reset state
+ * (arch_vcpu_init: on x86 CPUID, MSRs, FPU and LAPIC). */
 int vcpu_init(struct vcpu *c, const struct vcpu_env *env, unsigned id)
-	__attribute__((warn_unused_result));
-/* Put the boot processor at the kernel's 64-bit entry point. */
-int vcpu_set_boot_state(struct vcpu *c, const struct linux_entry *e)
 	__attribute__((warn_unused_result));
 /* Start the vCPU's thread. */
 int vcpu_start(struct vcpu *c) __attribute__((warn_unused_result));
@@ -65,9 +62,5 @@ void vcpu_release(struct vcpu *c);
 
 /* The signal used to kick vCPU threads out of KVM_RUN. */
 #define VCPU_KICK_SIGNAL SIGUSR1
-
-/* x86 specifics, in vmm/x86_cpu.c. */
-int x86_cpu_setup(struct vcpu *c, unsigned ncpus);
-int x86_cpu_boot_regs(struct vcpu *c, const struct linux_entry *e);
 
 #endif

@@ -1,16 +1,14 @@
 /*
  * VM construction and teardown as an explicit table of steps, run in order
  * and unwound in reverse, and the run loop: vCPU threads plus the event
- * loop on the calling thread.
+ * loop on the calling thread. What differs between architectures is
+ * behind vmm/core/arch.h's hooks.
  */
 #include "vmm/core/vm.h"
-#include "boot/acpi.h"
-#include "boot/layout.h"
-#include "boot/linux.h"
 #include "vmm/config/config.h"
+#include "vmm/core/arch.h"
 #include "vmm/core/devices.h"
 #include "vmm/core/kvm.h"
-#include "vmm/base/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,8 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_CPUID_ENTRIES 256
-#define RAM_ALIGN (2ull << 20)   /* x86 huge page: KVM maps RAM with them */
+/* A huge page (x86, and arm64 with 4 KiB pages): KVM maps RAM with them. */
+#define RAM_ALIGN (2ull << 20)
 
 static int step_kvm(struct vm *vm, char *err, size_t errlen)
 {
@@ -45,19 +43,11 @@ static int step_kvm(struct vm *vm, char *err, size_t errlen)
 		snprintf(err, errlen, "KVM_GET_VCPU_MMAP_SIZE returned %d", vm->run_size);
 		return -EINVAL;
 	}
-	vm->cpuid = calloc(1, sizeof(*vm->cpuid) +
-				      MAX_CPUID_ENTRIES * sizeof(struct kvm_cpuid_entry2));
-	if (!vm->cpuid)
-		return -ENOMEM;
-	vm->cpuid->nent = MAX_CPUID_ENTRIES;
-	int r = KVM_IOCTL_ERR(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, vm->cpuid, err, errlen);
-	return r < 0 ? r : 0;
+	return 0;
 }
 
 static void undo_kvm(struct vm *vm)
 {
-	free(vm->cpuid);
-	vm->cpuid = NULL;
 	if (vm->kvm_fd >= 0)
 		close(vm->kvm_fd);
 	vm->kvm_fd = -1;
@@ -65,24 +55,16 @@ static void undo_kvm(struct vm *vm)
 
 static int step_vm_fd(struct vm *vm, char *err, size_t errlen)
 {
-	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
-	uint64_t ident = LAYOUT_KVM_IDENTITY;
-	int r;
-
-	vm->vm_fd = KVM_IOCTL_ERR(vm->kvm_fd, KVM_CREATE_VM, 0, err, errlen);
+	vm->vm_fd = KVM_IOCTL_ERR(vm->kvm_fd, KVM_CREATE_VM, arch_vm_type(vm->kvm_fd), err,
+				  errlen);
 	if (vm->vm_fd < 0)
 		return vm->vm_fd;
-	/* Intel needs these two pages below 4 GiB and outside RAM; harmless on AMD. */
-	if ((r = KVM_IOCTL_ERR(vm->vm_fd, KVM_SET_TSS_ADDR, LAYOUT_KVM_TSS, err, errlen)) < 0 ||
-	    (r = KVM_IOCTL_ERR(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &ident, err, errlen)) < 0 ||
-	    (r = KVM_IOCTL_ERR(vm->vm_fd, KVM_CREATE_IRQCHIP, 0, err, errlen)) < 0 ||
-	    (r = KVM_IOCTL_ERR(vm->vm_fd, KVM_CREATE_PIT2, &pit, err, errlen)) < 0)
-		return r;
-	return 0;
+	return arch_vm_init(vm, err, errlen);
 }
 
 static void undo_vm_fd(struct vm *vm)
 {
+	arch_vm_release(vm);
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
 	vm->vm_fd = -1;
@@ -101,11 +83,13 @@ static int map_slot(struct vm *vm, unsigned slot, uint64_t gpa, uint64_t size, v
 	return gmem_add(&vm->mem, gpa, size, host);
 }
 
-/* RAM below the 32-bit MMIO hole, and whatever does not fit above 4 GiB. */
+/* One reservation, given to KVM in the architecture's regions. */
 static int step_memory(struct vm *vm, char *err, size_t errlen)
 {
-	uint64_t size = vm->cfg->mem_mib << 20;
-	uint64_t low = size < LAYOUT_MMIO_HOLE ? size : LAYOUT_MMIO_HOLE;
+	uint64_t size = vm->cfg->mem_mib << 20, off = 0;
+	struct arch_ram_region reg[ARCH_RAM_REGIONS_MAX];
+	unsigned n = arch_ram_layout(size, reg);
+	int r = 0;
 
 	/* NORESERVE: guest RAM is committed page by page as the guest uses
 	 * it. Aligned to 2 MiB so KVM can map it with huge pages. */
@@ -118,9 +102,8 @@ static int step_memory(struct vm *vm, char *err, size_t errlen)
 	vm->ram_size = size;
 	/* Fewer EPT/NPT misses; a hint the host may ignore. */
 	madvise(vm->ram, size, MADV_HUGEPAGE);
-	int r = map_slot(vm, 0, 0, low, vm->ram);
-	if (!r && size > low)
-		r = map_slot(vm, 1, LAYOUT_4G, size - low, (uint8_t *)vm->ram + low);
+	for (unsigned i = 0; !r && i < n; off += reg[i].size, i++)
+		r = map_slot(vm, i, reg[i].gpa, reg[i].size, (uint8_t *)vm->ram + off);
 	if (r)
 		snprintf(err, errlen, "cannot give guest RAM to KVM: %s", strerror(-r));
 	return r;
@@ -161,60 +144,9 @@ static void undo_devices(struct vm *vm)
 	devices_release(vm);
 }
 
-/*
- * A guest booted with acpi=off cannot find the virtio-mmio devices in the
- * DSDT, so, as QEMU's microvm does, they are named on the command line,
- * which kernels built with VIRTIO_MMIO_CMDLINE_DEVICES read. Only then: a
- * kernel that reads both would register every device twice.
- */
-static char *kernel_cmdline(const struct vm *vm)
-{
-	char *devs = NULL, *line;
-
-	if (config_cmdline_has(vm->cfg, "acpi=off")) {
-		devs = devices_cmdline(vm);
-		if (!devs)
-			return NULL;
-	}
-	line = config_kernel_cmdline_with(vm->cfg, devs);
-	free(devs);
-	return line;
-}
-
 static int step_boot(struct vm *vm, char *err, size_t errlen)
 {
-	struct acpi_dev devs[32];
-	size_t n = devices_acpi(vm, devs, 32);
-	struct linux_boot_cfg b = {
-		.kernel_path = vm->cfg->kernel,
-		.initrd_path = vm->cfg->initrd,
-	};
-	struct linux_entry entry;
-	char note[320] = "", *cache_dir;
-
-	int r = acpi_build(&vm->mem, vm->ncpus, devs, n, &b.rsdp_gpa);
-	if (r) {
-		snprintf(err, errlen, "building ACPI tables: %s", strerror(-r));
-		return r;
-	}
-	char *cmdline = kernel_cmdline(vm);
-	if (!cmdline)
-		return -ENOMEM;
-	b.cmdline = cmdline;
-	cache_dir = config_kernel_cache_dir(vm->cfg);
-	b.kernel_cache_dir = cache_dir;
-	b.note = note;
-	b.notelen = sizeof(note);
-	if (vm->cfg->debug)
-		log_debug("kernel command line: %s", log_str(cmdline).s);
-	r = linux_load(&vm->mem, &b, &entry, err, errlen);
-	free(cmdline);
-	free(cache_dir);
-	if (vm->cfg->debug && note[0])
-		log_debug("%s", note);
-	if (r)
-		return r;
-	return vcpu_set_boot_state(&vm->vcpus[0], &entry);
+	return arch_load_guest(vm, err, errlen);
 }
 
 static void undo_nothing(struct vm *vm)
@@ -255,7 +187,7 @@ static int step_vcpus(struct vm *vm, char *err, size_t errlen)
 		vm->vcpus[i].fd = -1;
 	vm->vcpu_env = (struct vcpu_env){
 		.vm_fd = vm->vm_fd, .run_size = vm->run_size, .ncpus = vm->ncpus,
-		.pio = &vm->pio, .mmio = &vm->mmio, .mem = &vm->mem, .cpuid = vm->cpuid,
+		.pio = &vm->pio, .mmio = &vm->mmio, .mem = &vm->mem, .arch = vm->arch,
 		.stop = vcpu_stop_cb, .stopping = vcpu_stopping_cb,
 		.first_run = vcpu_first_run_cb, .opaque = vm,
 		.seccomp = vm->cfg->seccomp,

@@ -16,6 +16,7 @@
 #include "vmm/base/stop.h"
 #include "vmm/core/vcpu.h"
 
+struct arch_vm;
 struct vm_config;
 struct vm_devices;
 
@@ -67,7 +68,7 @@ struct vm {
 	struct stop_hook stop;    /* what devices call; points at this VM */
 	struct vm_stop_state st;
 	int init_done;            /* how many vm_steps[] ran, for unwinding */
-	struct kvm_cpuid2 *cpuid; /* KVM_GET_SUPPORTED_CPUID, patched per vCPU */
+	struct arch_vm *arch;     /* the architecture's state (vmm/core/arch.h) */
 	uint64_t boot_ns;         /* CLOCK_MONOTONIC at vm_create */
 	uint64_t marks[VM_NMARKS]; /* CLOCK_MONOTONIC of each step; 0: not
 				    * reached. Atomic; see vm_mark. */

@@ -5,15 +5,15 @@
  * tables follow, each 16-byte aligned, built in dependency order (the DSDT
  * before the FADT that points to it, the XSDT last).
  */
-#include "boot/acpi.h"
+#include "boot/x86/acpi.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "boot/acpi_dsdt.h"
-#include "boot/acpi_tables.h"
-#include "boot/layout.h"
+#include "boot/x86/acpi_dsdt.h"
+#include "boot/x86/acpi_tables.h"
+#include "boot/x86/layout.h"
 #include "vmm/base/gmem.h"
 
 #define ACPI_ALIGN           16

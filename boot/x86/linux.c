@@ -4,22 +4,33 @@
  * step lives in its own file; this one only sequences them and owns the
  * file handling they share.
  */
-#include "boot/linux.h"
+#include "boot/x86/linux.h"
 
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "boot/layout.h"
-#include "boot/linux_priv.h"
+#include "boot/x86/layout.h"
+#include "boot/x86/linux_priv.h"
 #include "vmm/base/gmem.h"
 
 #define PAGE_SIZE        4096ULL
 #define HEAD_BYTES       1024   /* covers the setup header and an ELF header */
+
+int linux_fail(struct linux_ctx *c, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	linux_verrf(c->err, c->errlen, ret, fmt, ap);
+	va_end(ap);
+	return ret;
+}
 
 int linux_pread_full(int fd, void *buf, size_t len, off_t off)
 {

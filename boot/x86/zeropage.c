@@ -5,9 +5,9 @@
 #include <errno.h>
 #include <string.h>
 
-#include "boot/layout.h"
-#include "boot/linux.h"
-#include "boot/linux_priv.h"
+#include "boot/x86/layout.h"
+#include "boot/x86/linux.h"
+#include "boot/x86/linux_priv.h"
 #include "vmm/base/gmem.h"
 
 #define OLD_CMDLINE_SIZE  255     /* before boot protocol 2.06 */

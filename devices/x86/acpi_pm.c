@@ -1,8 +1,8 @@
-#include "devices/acpi_pm.h"
+#include "devices/x86/acpi_pm.h"
 
 #include <string.h>
 
-#include "boot/layout.h"
+#include "boot/x86/layout.h"
 #include "vmm/base/bus.h"
 
 enum { OFF_SLEEP_CTL = 0, OFF_SLEEP_STS = 1, OFF_RESET = 2 };

@@ -10,10 +10,10 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "boot/kernel_unpack.h"
-#include "boot/layout.h"
-#include "boot/linux.h"
-#include "boot/linux_priv.h"
+#include "boot/x86/kernel_unpack.h"
+#include "boot/x86/layout.h"
+#include "boot/x86/linux.h"
+#include "boot/x86/linux_priv.h"
 #include "vmm/base/gmem.h"
 
 #define PROTO(maj, min)   (((maj) << 8) | (min))

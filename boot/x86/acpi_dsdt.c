@@ -17,10 +17,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "boot/acpi.h"
-#include "boot/acpi_dsdt.h"
-#include "boot/aml.h"
-#include "boot/layout.h"
+#include "boot/x86/acpi.h"
+#include "boot/x86/acpi_dsdt.h"
+#include "boot/x86/aml.h"
+#include "boot/x86/layout.h"
 
 #define MAX_UARTS      9      /* COM1..COM9 */
 #define MAX_VIRTIO     256    /* VR00..VRFF */

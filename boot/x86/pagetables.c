@@ -7,9 +7,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "boot/layout.h"
-#include "boot/linux.h"
-#include "boot/linux_priv.h"
+#include "boot/x86/layout.h"
+#include "boot/x86/linux.h"
+#include "boot/x86/linux_priv.h"
 #include "vmm/base/gmem.h"
 
 #define PT_ENTRIES     512

@@ -5,8 +5,8 @@
  * untrusted: every offset is checked against the file, the output is
  * bounded, and a decoder that wants to write past the buffer fails.
  */
-#include "boot/kernel_unpack.h"
-#include "boot/linux_priv.h"
+#include "boot/x86/kernel_unpack.h"
+#include "boot/x86/linux_priv.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -18,7 +18,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "boot/bootparam.h"
+#include "boot/x86/bootparam.h"
 
 #define PROTO_PAYLOAD     0x0208   /* payload_offset/length from 2.08 on */
 #define LZ4_LEGACY_MAGIC  0x184c2102u

@@ -1,10 +1,15 @@
 /*
  * x86 vCPU state: CPUID with a per-vCPU topology, the MSRs and FPU state a
- * PC has at reset, LAPIC LINT pins, and the 64-bit entry state for Linux.
+ * PC has at reset, LAPIC LINT pins, the 64-bit entry state for Linux,
+ * and the registers vcpu_dump shows.
  */
-#include "boot/linux.h"
+#include "boot/x86/linux.h"
+#include "vmm/base/gmem.h"
+#include "vmm/base/log.h"
+#include "vmm/core/arch.h"
 #include "vmm/core/kvm.h"
 #include "vmm/core/vcpu.h"
+#include "vmm/core/x86/x86.h"
 
 #include <errno.h>
 #include <linux/kvm.h>
@@ -65,7 +70,7 @@ static void patch_topology(struct kvm_cpuid_entry2 *e, unsigned id, unsigned ncp
 
 static int setup_cpuid(struct vcpu *c, unsigned ncpus)
 {
-	const struct kvm_cpuid2 *sup = c->env->cpuid;
+	const struct kvm_cpuid2 *sup = c->env->arch->cpuid;
 	size_t sz = sizeof(*sup) + sup->nent * sizeof(sup->entries[0]);
 	struct kvm_cpuid2 *mine = malloc(sz);
 
@@ -160,9 +165,9 @@ static int setup_lapic(struct vcpu *c)
 	return r < 0 ? r : 0;
 }
 
-int x86_cpu_setup(struct vcpu *c, unsigned ncpus)
+int arch_vcpu_init(struct vcpu *c)
 {
-	int r = setup_cpuid(c, ncpus);
+	int r = setup_cpuid(c, c->env->ncpus);
 
 	if (!r)
 		r = setup_msrs(c);
@@ -221,4 +226,23 @@ int x86_cpu_boot_regs(struct vcpu *c, const struct linux_entry *e)
 	regs.rflags = 2;  /* bit 1 is reserved and always set */
 	r = KVM_IOCTL(c->fd, KVM_SET_REGS, &regs);
 	return r < 0 ? r : 0;
+}
+
+void arch_vcpu_dump(struct vcpu *c)
+{
+	struct kvm_regs r;
+	struct kvm_sregs s;
+
+	if (kvm_ioctl_raw(c->fd, KVM_GET_REGS, (unsigned long)&r) < 0 ||
+	    kvm_ioctl_raw(c->fd, KVM_GET_SREGS, (unsigned long)&s) < 0)
+		return;
+	log_debug("vCPU %u: rip %llx rsp %llx rax %llx rflags %llx cr0 %llx cr3 %llx "
+		  "cr4 %llx efer %llx cs %x", c->id, r.rip, r.rsp, r.rax, r.rflags, s.cr0,
+		  s.cr3, s.cr4, s.efer, s.cs.selector);
+	/* Code bytes at rip, when rip is an identity-mapped address. */
+	const uint8_t *code = gmem_ptr(c->env->mem, r.rip, 16);
+	if (code)
+		log_debug("vCPU %u: code %02x %02x %02x %02x %02x %02x %02x %02x %02x %02x "
+			  "%02x %02x", c->id, code[0], code[1], code[2], code[3], code[4],
+			  code[5], code[6], code[7], code[8], code[9], code[10], code[11]);
 }

@@ -1,4 +1,4 @@
-#include "devices/rtc.h"
+#include "devices/x86/rtc.h"
 
 #include <string.h>
 

@@ -10,8 +10,8 @@
  * on a hit, the pages the check read are the ones the loader copies, so
  * the file is read once.
  */
-#include "boot/kernel_unpack.h"
-#include "boot/linux_priv.h"
+#include "boot/x86/kernel_unpack.h"
+#include "boot/x86/linux_priv.h"
 
 #include <errno.h>
 #include <fcntl.h>

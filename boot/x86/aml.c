@@ -4,7 +4,7 @@
  * body first: aml_close() measures the body, then slides it up to make
  * room for the shortest PkgLength that can hold the total.
  */
-#include "boot/aml.h"
+#include "boot/x86/aml.h"
 
 #include <errno.h>
 #include <string.h>

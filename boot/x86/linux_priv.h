@@ -1,7 +1,7 @@
 /*
  * Shared between the files that implement linux_load(): one context that
  * carries the request, what the kernel-format loader found, and the error
- * buffer. Private to boot/.
+ * buffer. Private to boot/x86/.
  */
 #ifndef MOTE_BOOT_LINUX_PRIV_H
 #define MOTE_BOOT_LINUX_PRIV_H
@@ -10,7 +10,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "boot/bootparam.h"
+#include "boot/linux_err.h"
+#include "boot/x86/bootparam.h"
 
 struct gmem;
 struct linux_boot_cfg;
@@ -33,13 +34,11 @@ struct linux_ctx {
 	uint64_t initrd_size;
 };
 
-/* Write "<fmt...>" into ctx->err and return ret (a -errno). */
+/* Write "<fmt...>" into ctx->err and return ret (a -errno); the line is
+ * escaped as linux_errf's (boot/linux_err.h), which the kernel cache and
+ * unpacker use. */
 int linux_fail(struct linux_ctx *c, int ret, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* The same for code with an error buffer but no context (the kernel
- * cache and unpacker); err may be NULL. Both escape the line (log_str). */
-int linux_errf(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
 
 /* pread exactly len bytes at off; -EIO on a short file, -errno on error. */
 int linux_pread_full(int fd, void *buf, size_t len, off_t off)

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "boot/layout.h"
-#include "boot/linux.h"
-#include "boot/linux_priv.h"
+#include "boot/x86/layout.h"
+#include "boot/x86/linux.h"
+#include "boot/x86/linux_priv.h"
 #include "vmm/base/gmem.h"
 
 #define ELF_MAX_PHDRS        64

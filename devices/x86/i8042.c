@@ -1,4 +1,4 @@
-#include "devices/i8042.h"
+#include "devices/x86/i8042.h"
 
 #include <string.h>
 
