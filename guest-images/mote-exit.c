@@ -4,7 +4,7 @@
  * mote's boot timer (PORT_BOOT_TIMER), which records when it happened.
  *
  * Under mote, a one-byte write to the exit port (PORT_EXIT in
- * boot/layout.h) stops the VM and becomes mote's exit status. Anywhere
+ * boot/x86/layout.h) stops the VM and becomes mote's exit status. Anywhere
  * else (QEMU, real hardware) the write goes nowhere, so fall back to a
  * plain power-off. Built static into the guest initramfs.
  */

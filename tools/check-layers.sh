@@ -3,8 +3,8 @@
 # first (README, "Layout"):
 #   vmm/base                         the primitives
 #   devices, virtio, boot            may include vmm/base and themselves;
-#                                    devices also boot/layout.h, the
-#                                    machine's port and address map
+#                                    devices/x86 also boot/x86/layout.h,
+#                                    the machine's port and address map
 #                                    (constants only)
 #   vmm/config                       vmm/base and itself
 #   vmm/core                         all of the above and itself

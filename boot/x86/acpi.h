@@ -27,7 +27,7 @@ struct acpi_dev {
 };
 
 /*
- * Build all tables at boot/layout.h's LAYOUT_ACPI (must fit below
+ * Build all tables at boot/x86/layout.h's LAYOUT_ACPI (must fit below
  * LAYOUT_ACPI_END). ncpus: one LAPIC entry each, APIC IDs 0..ncpus-1.
  * Returns 0 and the RSDP's address, or -errno (-ENOSPC if they do not fit).
  */

@@ -25,8 +25,9 @@
  * so this caps whatever KVM_CAP_MAX_VCPUS says. */
 #define CONFIG_MAX_CPUS          255
 #define CONFIG_DEFAULT_CONSOLE_LOG_MAX (16ULL << 20)
-/* Drives plus network interfaces: each needs one of the 18 virtio GSIs
- * (boot/layout.h); two stay free for built-in devices. */
+/* Drives plus network interfaces: each needs a virtio slot, which the
+ * architecture places (arch_virtio_place; x86 has 18 GSIs for them, in
+ * boot/x86/layout.h, and takes 16, two staying free for built-in devices). */
 #define CONFIG_MAX_DEVICES       16
 /* About 31 years: far beyond any job, and safe to turn into a timespec. */
 #define CONFIG_MAX_TIMEOUT_S     1e9

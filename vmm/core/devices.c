@@ -45,6 +45,19 @@ int devices_wire_irq(struct vm *vm, struct irq_line *l)
 	return r < 0 ? r : 0;
 }
 
+int devices_register(struct vm *vm, const struct arch_place *at, uint64_t len,
+		     const struct bus_ops *ops, void *dev, const char *name, char *err,
+		     size_t errlen)
+{
+	bool pio = at->bus == ARCH_BUS_PIO;
+	int r = bus_register(pio ? &vm->pio : &vm->mmio, at->base, len, ops, dev, name);
+
+	if (r)
+		snprintf(err, errlen, "%s at %s 0x%llx: %s", name, pio ? "port" : "address",
+			 (unsigned long long)at->base, strerror(-r));
+	return r;
+}
+
 int devices_create(struct vm *vm, char *err, size_t errlen)
 {
 	struct vm_devices *d = calloc(1, sizeof(*d));

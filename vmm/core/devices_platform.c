@@ -82,19 +82,6 @@ static void serial_rx_room(void *opaque)
 	console_rx_room(&p->console);
 }
 
-static int reg_at(struct vm *vm, const struct arch_place *at, uint64_t len,
-		  const struct bus_ops *ops, void *dev, const char *name, char *err,
-		  size_t errlen)
-{
-	bool pio = at->bus == ARCH_BUS_PIO;
-	int r = bus_register(pio ? &vm->pio : &vm->mmio, at->base, len, ops, dev, name);
-
-	if (r)
-		snprintf(err, errlen, "%s at %s 0x%llx: %s", name, pio ? "port" : "address",
-			 (unsigned long long)at->base, strerror(-r));
-	return r;
-}
-
 static void release_serial(struct dev_slot *s)
 {
 	struct platform *p = s->priv;
@@ -137,7 +124,7 @@ static int create_serial(struct vm *vm, struct platform *p, char *err, size_t er
 	if (vm->io.sink)
 		console_set_sink(&p->console, vm->io.sink, vm->io.sink_opaque);
 	uart_set_host(&p->uart, &(struct uart_host){ serial_tx, serial_rx_room, p });
-	return reg_at(vm, at, UART_NR_REGS, &uart_bus_ops, &p->uart, "com1", err, errlen);
+	return devices_register(vm, at, UART_NR_REGS, &uart_bus_ops, &p->uart, "com1", err, errlen);
 }
 
 static void release_legacy(struct dev_slot *s)
@@ -155,9 +142,9 @@ static int create_legacy(struct vm *vm, struct platform *p, char *err, size_t er
 
 	exit_port_init(&p->exitp, &vm->stop);
 	boot_timer_init(&p->timer, &(struct boot_timer_host){ boot_timer_mark, vm });
-	int r = reg_at(vm, &map->exit, 1, &exit_port_bus_ops, &p->exitp, "exit", err, errlen);
+	int r = devices_register(vm, &map->exit, 1, &exit_port_bus_ops, &p->exitp, "exit", err, errlen);
 	if (!r)
-		r = reg_at(vm, &map->boot_timer, 1, &boot_timer_bus_ops, &p->timer, "boot-timer",
+		r = devices_register(vm, &map->boot_timer, 1, &boot_timer_bus_ops, &p->timer, "boot-timer",
 			   err, errlen);
 	return r;
 }

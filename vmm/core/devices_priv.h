@@ -14,6 +14,7 @@
 
 #include "vmm/core/arch.h"
 
+struct bus_ops;
 struct evloop;
 struct irq_line;
 struct vm;
@@ -34,6 +35,12 @@ struct dev_slot {
 
 /* A new empty slot, or NULL when all DEVICES_MAX_SLOTS are taken. */
 struct dev_slot *devices_new_slot(struct vm_devices *d, const char *name);
+
+/* Put dev (len bytes, ops) on the bus at at; -errno with one line in err
+ * naming it. */
+int devices_register(struct vm *vm, const struct arch_place *at, uint64_t len,
+		     const struct bus_ops *ops, void *dev, const char *name, char *err,
+		     size_t errlen) __attribute__((warn_unused_result));
 
 /* KVM_IRQFD for one interrupt line. 0 or -errno. */
 int devices_wire_irq(struct vm *vm, struct irq_line *l) __attribute__((warn_unused_result));

@@ -63,15 +63,12 @@ static void release_legacy(struct dev_slot *s)
 	free(l);
 }
 
-static int reg_pio(struct vm *vm, uint64_t port, uint64_t len, const struct bus_ops *ops,
+static int reg_pio(struct vm *vm, uint16_t port, uint64_t len, const struct bus_ops *ops,
 		   void *dev, const char *name, char *err, size_t errlen)
 {
-	int r = bus_register(&vm->pio, port, len, ops, dev, name);
+	const struct arch_place at = { ARCH_BUS_PIO, port, 0 };
 
-	if (r)
-		snprintf(err, errlen, "%s at port 0x%llx: %s", name,
-			 (unsigned long long)port, strerror(-r));
-	return r;
+	return devices_register(vm, &at, len, ops, dev, name, err, errlen);
 }
 
 static int create_legacy(struct vm *vm, struct x86_legacy *l, char *err, size_t errlen)
