@@ -214,7 +214,7 @@ START_TEST(madt_one_lapic_per_cpu)
 }
 END_TEST
 
-/* ---- An AML reader, independent of boot/aml.c's writer. ---- */
+/* ---- An AML reader, independent of boot/x86/aml.c's writer. ---- */
 
 struct rd {
 	const uint8_t *p, *end;

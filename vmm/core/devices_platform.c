@@ -124,7 +124,8 @@ static int create_serial(struct vm *vm, struct platform *p, char *err, size_t er
 	if (vm->io.sink)
 		console_set_sink(&p->console, vm->io.sink, vm->io.sink_opaque);
 	uart_set_host(&p->uart, &(struct uart_host){ serial_tx, serial_rx_room, p });
-	return devices_register(vm, at, UART_NR_REGS, &uart_bus_ops, &p->uart, "com1", err, errlen);
+	return devices_register(vm, at, UART_NR_REGS, &uart_bus_ops, &p->uart, "com1", err,
+				errlen);
 }
 
 static void release_legacy(struct dev_slot *s)
@@ -142,10 +143,11 @@ static int create_legacy(struct vm *vm, struct platform *p, char *err, size_t er
 
 	exit_port_init(&p->exitp, &vm->stop);
 	boot_timer_init(&p->timer, &(struct boot_timer_host){ boot_timer_mark, vm });
-	int r = devices_register(vm, &map->exit, 1, &exit_port_bus_ops, &p->exitp, "exit", err, errlen);
+	int r = devices_register(vm, &map->exit, 1, &exit_port_bus_ops, &p->exitp, "exit", err,
+				 errlen);
 	if (!r)
-		r = devices_register(vm, &map->boot_timer, 1, &boot_timer_bus_ops, &p->timer, "boot-timer",
-			   err, errlen);
+		r = devices_register(vm, &map->boot_timer, 1, &boot_timer_bus_ops, &p->timer,
+				     "boot-timer", err, errlen);
 	return r;
 }
 

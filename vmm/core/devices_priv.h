@@ -2,8 +2,9 @@
  * Inside the device manager (vmm/core/devices*.c): every device the VM has
  * sits in a slot that says how the guest finds it (its place and
  * interrupt, which the architecture's boot code turns into firmware
- * tables), how it starts and how it is released. Creation runs as a table of steps; release walks
- * the slots in reverse, so each device has one release path.
+ * tables), how it starts and how it is released. Creation runs as a table
+ * of steps; release walks the slots in reverse, so each device has one
+ * release path.
  */
 #ifndef MOTE_CORE_DEVICES_PRIV_H
 #define MOTE_CORE_DEVICES_PRIV_H

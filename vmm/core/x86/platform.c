@@ -36,10 +36,9 @@ const struct arch_platform_map *arch_platform_map(void)
 /* GSIs 5, 6, 7, then 9 onwards: 4 is COM1's and 8 stays the RTC's. */
 int arch_virtio_place(unsigned n, uint64_t *base, uint32_t *irq)
 {
-	uint32_t gsi = IRQ_VIRTIO_FIRST + n;
-
 	if (n >= X86_MAX_VIRTIO)
 		return -ENOSPC;
+	uint32_t gsi = IRQ_VIRTIO_FIRST + n;
 	*base = LAYOUT_VIRTIO_MMIO + n * LAYOUT_VIRTIO_STRIDE;
 	*irq = gsi >= 8 ? gsi + 1 : gsi;
 	return 0;
