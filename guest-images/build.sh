@@ -1,8 +1,10 @@
 #!/bin/bash
-# guest-images/build.sh [OUTDIR]: build mote's default guest.
+# guest-images/build.sh [--arch x86_64|arm64] [OUTDIR]: build mote's
+# default guest for an architecture (default: this host's).
 #
-#   vmlinuz      Debian 12's cloud kernel (linux-image-cloud-amd64), the
-#                unmodified bzImage from the package
+#   vmlinuz      Debian 12's cloud kernel (linux-image-cloud-amd64 or
+#                linux-image-cloud-arm64), unmodified from the package: a
+#                bzImage on x86, an uncompressed arm64 Image on arm64
 #   initrd.gz    busybox-static initramfs: /init (guest-images/init),
 #                /bin/mote-exit, /bin/mote-diskbench (`make bench`'s disk
 #                test), /bin/mote-netbench (the network tests and bench),
@@ -14,8 +16,11 @@
 #                busybox tree with guest-images/init as /sbin/init
 #
 # Everything is cached under ${XDG_CACHE_HOME:-$HOME/.cache}/mote/guest/
-# <kernel-version>/; OUTDIR (default build/guest) gets symlinks to it, so
-# tests that write to the disk must copy rootfs.ext4 first.
+# <kernel-version>/; OUTDIR (default build/guest, build/guest-arm64 for
+# arm64 on another host) gets symlinks to it, so tests that write to the
+# disk must copy rootfs.ext4 first. For arm64 on an x86 host the guest
+# tools are cross-compiled (aarch64-linux-gnu-gcc) and busybox comes from
+# Debian's busybox-static:arm64 (tools/install-deps.sh sets both up).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -23,22 +28,44 @@ TOP=$(cd "$HERE/.." && pwd)
 # shellcheck source=tools/sandbox-lib.sh
 . "$TOP/tools/sandbox-lib.sh"
 
-OUT=${1:-$TOP/build/guest}
+ARCH=$(uname -m)
+if [ "${1:-}" = --arch ]; then
+	ARCH=${2:?--arch wants x86_64 or arm64}
+	shift 2
+fi
 CACHE=$MOTE_CACHE/guest
 # Virtio drivers for the disk and network issues; ext4 and crc32c are built
-# into the cloud kernel (CONFIG_EXT4_FS=y, CONFIG_CRYPTO_CRC32C=y), and
+# into the cloud kernels (CONFIG_EXT4_FS=y, CONFIG_CRYPTO_CRC32C=y), and
 # crc32c-intel only speeds checksums up.
-GUEST_MODULES="virtio_ring virtio virtio_mmio virtio_blk virtio_net crc32c-intel"
+GUEST_MODULES="virtio_ring virtio virtio_mmio virtio_blk virtio_net"
 ROOTFS_MIB=64
+# GCC: the guest tools' compiler; BUSYBOX and BB_RUN: busybox_stage's.
+BUSYBOX= BB_RUN=
+case $ARCH in
+x86_64 | amd64 | x86)
+	ARCH=x86_64 KMETA=linux-image-cloud-amd64 GCC=gcc
+	GUEST_MODULES="$GUEST_MODULES crc32c-intel"
+	OUT=${1:-$TOP/build/guest}
+	tools="busybox gcc" ;;
+aarch64 | arm64)
+	ARCH=arm64 KMETA=linux-image-cloud-arm64:arm64
+	if [ "$(uname -m)" = aarch64 ]; then
+		GCC=gcc OUT=${1:-$TOP/build/guest} tools="busybox gcc"
+	else
+		GCC=aarch64-linux-gnu-gcc OUT=${1:-$TOP/build/guest-arm64}
+		BB_RUN=qemu-aarch64 tools="$GCC $BB_RUN"
+	fi ;;
+*) mote_die "--arch: unknown architecture '$ARCH' (x86_64 or arm64)" ;;
+esac
 
-for tool in busybox cpio dpkg-deb apt-get depmod gcc mkfs.ext4 flock; do
+for tool in $tools cpio dpkg-deb apt-get depmod mkfs.ext4 flock; do
 	command -v "$tool" >/dev/null || mote_die "$tool not found (run tools/install-deps.sh)"
 done
 
 # stage_tree DIR: the busybox tree both images share.
 stage_tree() {
 	local d=$1
-	busybox_stage "$d"
+	busybox_stage "$d" "$BUSYBOX" "$BB_RUN"
 	mkdir -p "$d"/{proc,sys,dev,tmp,run,root,mnt,etc,newroot}
 	install -m 0755 "$BUILDTMP/mote-exit" "$d/bin/mote-exit"
 	install -m 0755 "$BUILDTMP/mote-diskbench" "$d/bin/mote-diskbench"
@@ -78,9 +105,9 @@ build_rootfs() {
 mkdir -p "$CACHE"
 exec 9>"$CACHE/.lock"
 flock 9
-KVER=$(kernel_fetch linux-image-cloud-amd64 "$CACHE")
+KVER=$(kernel_fetch "$KMETA" "$CACHE")
 DIR=$CACHE/$KVER
-KEY=$(echo "$GUEST_MODULES $ROOTFS_MIB" |
+KEY=$(echo "$GUEST_MODULES $ROOTFS_MIB $ARCH $GCC" |
 	cat "$HERE/init" "$HERE/udhcpc.script" "$HERE/mote-exit.c" "$HERE/mote-diskbench.c" \
 		"$HERE/mote-netbench.c" "$HERE/mote-flood.c" \
 		"$HERE/build.sh" "$TOP/tools/sandbox-lib.sh" - |
@@ -90,12 +117,17 @@ if [ ! -s "$DIR/vmlinuz" ] || [ ! -s "$DIR/initrd-$KEY.gz" ] || [ ! -s "$DIR/roo
 	echo "guest: building images for $KVER" >&2
 	BUILDTMP=$(mktemp -d "$DIR/x.XXXXXX")
 	trap 'rm -rf "$BUILDTMP"' EXIT
-	gcc -static -Os -s -Wall -Wextra -Werror -o "$BUILDTMP/mote-exit" "$HERE/mote-exit.c"
-	gcc -static -O2 -s -Wall -Wextra -Werror -o "$BUILDTMP/mote-diskbench" \
+	$GCC -static -Os -s -Wall -Wextra -Werror -o "$BUILDTMP/mote-exit" "$HERE/mote-exit.c"
+	$GCC -static -O2 -s -Wall -Wextra -Werror -o "$BUILDTMP/mote-diskbench" \
 		"$HERE/mote-diskbench.c"
-	gcc -static -O2 -s -Wall -Wextra -Werror -o "$BUILDTMP/mote-netbench" \
+	$GCC -static -O2 -s -Wall -Wextra -Werror -o "$BUILDTMP/mote-netbench" \
 		"$HERE/mote-netbench.c"
-	gcc -static -O2 -s -Wall -Wextra -Werror -o "$BUILDTMP/mote-flood" "$HERE/mote-flood.c"
+	$GCC -static -O2 -s -Wall -Wextra -Werror -o "$BUILDTMP/mote-flood" "$HERE/mote-flood.c"
+	if [ -n "$BB_RUN" ]; then
+		dpkg-deb -x "$(deb_fetch busybox-static:arm64 "$CACHE/debs")" "$BUILDTMP/bb" ||
+			mote_die "cannot unpack busybox-static:arm64"
+		BUSYBOX=$BUILDTMP/bb/bin/busybox
+	fi
 	kernel_extract "$DIR/kernel.deb" "$BUILDTMP/pkg" "$KVER"
 	cp "$BUILDTMP/pkg/boot/vmlinuz-$KVER" "$DIR/vmlinuz.tmp" && mv "$DIR/vmlinuz.tmp" "$DIR/vmlinuz"
 	# Other worktrees and branches share this cache with their own

@@ -5,7 +5,8 @@
  *   mmio ADDR  read the 32-bit word at physical address ADDR through a
  *              /dev/mem mapping, over and over (each read is one MMIO
  *              exit when no device claims ADDR);
- *   pio PORT   read I/O port PORT, over and over (ioperm);
+ *   pio PORT   read I/O port PORT, over and over (ioperm; x86 only:
+ *              arm64 has no I/O ports, the loop fails to start there);
  *   out -      write lines to stdout, over and over (the console flood
  *              when stdout is /dev/console); a failed write is counted
  *              and the loop goes on.
@@ -20,7 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __x86_64__
 #include <sys/io.h>
+#endif
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -55,6 +58,7 @@ static int mmio(unsigned long addr, double end, unsigned long *count)
 	return 0;
 }
 
+#ifdef __x86_64__
 static int pio(unsigned long port, double end, unsigned long *count)
 {
 	if (port > 0xffff || ioperm(port, 1, 1) < 0) {
@@ -66,6 +70,14 @@ static int pio(unsigned long port, double end, unsigned long *count)
 			(void)inb((unsigned short)port);
 	return 0;
 }
+#else
+static int pio(unsigned long port, double end, unsigned long *count)
+{
+	(void)port, (void)end, (void)count;
+	fprintf(stderr, "mote-flood: no I/O ports on this architecture\n");
+	return 1;
+}
+#endif
 
 static void out(double end, unsigned long *count, unsigned long *errors, int *first)
 {

@@ -1,6 +1,7 @@
 # Targets that drive the sandbox, guest images and benchmarks.
 #
 #   make guest              default guest images into $(BUILD)/guest
+#   make guest-arm64        the arm64 guest into $(BUILD)/guest-arm64
 #   make guest-kernel       optional minimal kernel, $(BUILD)/guest/vmlinuz-min
 #   make guest-kernel-check boot it (tests/guest-kernel; not part of check)
 #   make host-check         tests/host: what needs no KVM, on this host
@@ -35,9 +36,14 @@ $(KVM_OK): tools/kvm-ok.c
 guest:
 	$(Q)./guest-images/build.sh $(GUEST_DIR)
 
+# The arm64 guest (cross-built tools, Debian's arm64 cloud kernel), for
+# the arm64 sandbox's tests.
+guest-arm64:
+	$(Q)./guest-images/build.sh --arch arm64 $(BUILD)/guest-arm64
+
 # Optional, built only on request (Debian's linux-source-6.1, see the
 # script); nothing in check needs it.
-.PHONY: guest-kernel guest-kernel-check
+.PHONY: guest guest-arm64 guest-kernel guest-kernel-check
 guest-kernel:
 	$(Q)./guest-images/build-kernel.sh $(GUEST_DIR)
 

@@ -31,7 +31,9 @@ kernel_fetch() {
 		echo "$kver"
 		return
 	fi
+	# A foreign architecture's package is named with it (":arm64").
 	kver=${pkg#linux-image-}
+	kver=${kver%%:*}
 	dir=$cache/$kver
 	if [ ! -s "$dir/kernel.deb" ]; then
 		mkdir -p "$dir"
@@ -43,6 +45,27 @@ kernel_fetch() {
 		rm -rf "$tmp"
 	fi
 	echo "$kver"
+}
+
+# deb_fetch PKG CACHEDIR: print the path of PKG's package file (the
+# candidate version, "name:arch" for another architecture), downloading
+# it into CACHEDIR once.
+deb_fetch() {
+	local pkg=$1 cache=$2 ver file tmp
+	ver=$(apt-cache policy "$pkg" 2>/dev/null | sed -n 's/^ *Candidate: //p')
+	[ -n "$ver" ] && [ "$ver" != "(none)" ] ||
+		mote_die "cannot resolve $pkg (apt-cache knows no such package; run tools/install-deps.sh)"
+	file=$cache/$(echo "${pkg}_$ver" | tr ':/' '__').deb
+	if [ ! -s "$file" ]; then
+		mkdir -p "$cache"
+		tmp=$(mktemp -d "$cache/dl.XXXXXX")
+		echo "$(basename "$0"): downloading $pkg" >&2
+		(cd "$tmp" && apt-get download -q "$pkg=$ver" >/dev/null 2>&1) ||
+			{ rm -rf "$tmp"; mote_die "apt-get download $pkg failed"; }
+		mv "$tmp"/*.deb "$file"
+		rm -rf "$tmp"
+	fi
+	echo "$file"
 }
 
 # kernel_extract DEB DEST KVER: unpack the package and index its modules.
@@ -100,16 +123,21 @@ modules_stage() {
 	done
 }
 
-# busybox_stage DEST: a static busybox in DEST/bin with a link per applet.
+# busybox_stage DEST [BUSYBOX [RUNNER]]: a static busybox (default: the
+# host's) in DEST/bin with a link per applet; RUNNER runs BUSYBOX on this
+# host to list them (qemu-aarch64 for another architecture's).
 busybox_stage() {
-	local dest=$1 bb applet
-	bb=$(command -v busybox) || mote_die "busybox not found (install busybox-static)"
-	if ldd "$bb" >/dev/null 2>&1; then
-		mote_die "$bb is dynamically linked; install busybox-static"
+	local dest=$1 bb=${2:-} run=${3:-} applet applets
+	if [ -z "$bb" ]; then
+		bb=$(command -v busybox) || mote_die "busybox not found (install busybox-static)"
+		if ldd "$bb" >/dev/null 2>&1; then
+			mote_die "$bb is dynamically linked; install busybox-static"
+		fi
 	fi
+	applets=$($run "$bb" --list) && [ -n "$applets" ] || mote_die "$bb --list failed"
 	mkdir -p "$dest/bin" "$dest/sbin" "$dest/usr/bin" "$dest/usr/sbin"
 	cp "$bb" "$dest/bin/busybox"
-	for applet in $("$bb" --list); do
+	for applet in $applets; do
 		[ -e "$dest/bin/$applet" ] || ln -s busybox "$dest/bin/$applet"
 	done
 }
