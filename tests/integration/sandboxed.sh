@@ -18,7 +18,9 @@
 # failed. A test that fails, or hangs and is stopped by run.sh's own time
 # limit, is never run again.
 #
-# Environment: as run.sh, plus MOTE_SANDBOX_DEADLINE (seconds for all
+# Environment: as run.sh (MOTE_TEST_SUITE names the suite in the lines
+# printed here too), plus MOTE_SANDBOX_ARCH (the sandbox's architecture,
+# tools/sandbox --arch; default the host's), MOTE_SANDBOX_DEADLINE (seconds for all
 # sandboxes together, default 4200, which leaves CI's 90 minutes room for
 # the build and unit tests), MOTE_SANDBOX_ATTEMPTS (sandboxes at most,
 # default 16) and MOTE_SANDBOX_STALL (seconds without a sign of life,
@@ -29,6 +31,7 @@ set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
 OUT=${MOTE_TEST_OUT:-$TOP/build/integration}
+SUITE=${MOTE_TEST_SUITE:-integration}
 RESULTS=$OUT/results
 DEADLINE=$((SECONDS + ${MOTE_SANDBOX_DEADLINE:-4200}))
 STALL=${MOTE_SANDBOX_STALL:-60}
@@ -55,12 +58,12 @@ for attempt in $(seq "$ATTEMPTS"); do
 	[ ${#todo[@]} -gt 0 ] || break
 	limit=$((DEADLINE - SECONDS))
 	if [ "$limit" -lt 300 ]; then
-		echo "integration: no time left for another sandbox"
+		echo "$SUITE: no time left for another sandbox"
 		break
 	fi
 	rc=0
-	"$TOP/tools/sandbox" --batch --timeout "$limit" --stall "$STALL" -- \
-		env MOTE_TEST_RESULTS="$RESULTS" MOTE_TEST_OUT="$OUT" \
+	"$TOP/tools/sandbox" ${MOTE_SANDBOX_ARCH:+--arch "$MOTE_SANDBOX_ARCH"} --batch --timeout "$limit" --stall "$STALL" -- \
+		env MOTE_TEST_RESULTS="$RESULTS" MOTE_TEST_OUT="$OUT" MOTE_TEST_SUITE="$SUITE" \
 		"$HERE/run.sh" "${todo[@]}" || rc=$?
 	left=()
 	for t in "${todo[@]}"; do
@@ -71,10 +74,10 @@ for attempt in $(seq "$ATTEMPTS"); do
 	# run.sh goes in order, so the first test without a result is the
 	# one that was running.
 	stopped_in+=("$(basename "${todo[0]}" .sh)")
-	echo "integration: the sandbox stopped (status $rc) during ${stopped_in[-1]};" \
+	echo "$SUITE: the sandbox stopped (status $rc) during ${stopped_in[-1]};" \
 		"${#todo[@]} test(s) have no result"
 	[ "$attempt" -lt "$ATTEMPTS" ] &&
-		echo "integration: running them again in a new sandbox (attempt $((attempt + 1)) of $ATTEMPTS)"
+		echo "$SUITE: running them again in a new sandbox (attempt $((attempt + 1)) of $ATTEMPTS)"
 done
 
 pass=0
@@ -87,15 +90,15 @@ for t in "${all[@]}"; do
 	*) failed=$((failed + 1)); echo "FAIL $name (no result: the sandbox stopped each time)" ;;
 	esac
 done
-[ ${#all[@]} -gt 0 ] || { echo "FAIL no integration tests found in $HERE"; failed=1; }
+[ ${#all[@]} -gt 0 ] || { echo "FAIL no $SUITE tests found in $HERE"; failed=1; }
 # Passed, but only in a sandbox after the one it stopped.
 rerun=$(for n in "${stopped_in[@]}"; do
 	[ "$(result "$n")" = PASS ] && echo "$n"
 done | sort -u | tr '\n' ' ' | sed 's/ $//')
 if [ -n "$rerun" ]; then
-	echo "integration: $pass passed ($(echo "$rerun" | wc -w) after a sandbox re-run: $rerun)," \
+	echo "$SUITE: $pass passed ($(echo "$rerun" | wc -w) after a sandbox re-run: $rerun)," \
 		"$failed failed"
 else
-	echo "integration: $pass passed, $failed failed"
+	echo "$SUITE: $pass passed, $failed failed"
 fi
 [ "$failed" -eq 0 ]
