@@ -50,6 +50,8 @@ else
 UNIT_BINS := $(ARM64_TESTS:%=$(BUILD)/tests/unit/test_%)
 
 .PHONY: arm64-unit arm64-unit-check
+# Kept, so that a rerun rebuilds nothing.
+.SECONDARY: $(UNIT_BINS:%=%.o)
 arm64-unit: $(UNIT_BINS)
 
 # Emulated, the tests run several times slower than natively: Check's

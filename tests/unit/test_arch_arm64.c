@@ -1,0 +1,111 @@
+/*
+ * arm64's placement hooks (vmm/core/arch.h) and the machine they make:
+ * RAM in one region at 1 GiB, the console, exit device and boot timer on
+ * the MMIO bus at the addresses the guest's device tree gives (and the
+ * guest's mote-exit looks for), virtio windows and their interrupts. The
+ * numbers are QEMU virt's, written out here, not taken from layout.h, so
+ * a change to the map fails the test. Also the arm64 default command
+ * line. Built only for arm64 (make ARCH=arm64, make arm64-unit-check).
+ */
+#include "vmm/config/config.h"
+#include "vmm/core/arch.h"
+
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MIB (1ULL << 20)
+#define GIB (1ULL << 30)
+
+START_TEST(ram_is_one_region_at_1g)
+{
+	struct arch_ram_region r[ARCH_RAM_REGIONS_MAX];
+
+	ck_assert_uint_eq(arch_ram_layout(256 * MIB, r), 1);
+	ck_assert_uint_eq(r[0].gpa, 0x40000000);
+	ck_assert_uint_eq(r[0].size, 256 * MIB);
+	ck_assert_uint_eq(arch_ram_layout(8 * GIB, r), 1);
+	ck_assert_uint_eq(r[0].size, 8 * GIB);
+}
+END_TEST
+
+START_TEST(platform_devices_on_mmio)
+{
+	const struct arch_platform_map *m = arch_platform_map();
+
+	ck_assert_int_eq(m->console.bus, ARCH_BUS_MMIO);
+	ck_assert_uint_eq(m->console.base, 0x09000000);
+	ck_assert_uint_eq(m->console.irq, 1);          /* GSI 1: SPI 1, INTID 33 */
+	ck_assert_int_eq(m->exit.bus, ARCH_BUS_MMIO);
+	ck_assert_uint_eq(m->exit.base, 0x09010000);
+	ck_assert_int_eq(m->boot_timer.bus, ARCH_BUS_MMIO);
+	ck_assert_uint_eq(m->boot_timer.base, 0x09020000);
+}
+END_TEST
+
+/* 32 windows 4 KiB apart from 0x0a000000, GSIs 16.. (INTIDs 48..79, as
+ * QEMU virt's virtio-mmio), none the UART's, all below the 128 interrupts
+ * the GIC is given and below RAM. */
+START_TEST(virtio_windows_and_gsis)
+{
+	uint64_t base;
+	uint32_t gsi;
+	unsigned n;
+
+	for (n = 0; arch_virtio_place(n, &base, &gsi) == 0; n++) {
+		ck_assert_uint_eq(base, 0x0a000000 + n * 0x1000ULL);
+		ck_assert_uint_eq(gsi, 16 + n);
+		ck_assert_uint_ne(gsi, arch_platform_map()->console.irq);
+		ck_assert_uint_lt(gsi + 32, 128);
+		ck_assert_uint_le(base + 0x1000, 0x40000000);
+	}
+	ck_assert_uint_eq(n, 32);
+	ck_assert_int_eq(arch_virtio_place(n, &base, &gsi), -ENOSPC);
+	ck_assert_int_eq(arch_virtio_place(1000, &base, &gsi), -ENOSPC);
+	/* the config allows fewer devices than there are windows */
+	ck_assert_uint_le(CONFIG_MAX_DEVICES, n);
+}
+END_TEST
+
+/* The same as x86's in effect (a console, panic reboots, which ends the
+ * VM), with nothing x86's (reboot=k, pci=off, acpi=). */
+START_TEST(default_cmdline)
+{
+	struct vm_config c;
+
+	config_init(&c);
+	char *line = config_kernel_cmdline(&c);
+	ck_assert_ptr_nonnull(line);
+	ck_assert_str_eq(line, "console=ttyS0 earlycon panic=-1");
+	ck_assert_ptr_null(strstr(line, "reboot="));
+	ck_assert_ptr_null(strstr(line, "pci="));
+	ck_assert_ptr_null(strstr(line, "acpi"));
+	free(line);
+	config_release(&c);
+}
+END_TEST
+
+static Suite *arch_suite(void)
+{
+	Suite *s = suite_create("arch_arm64");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, ram_is_one_region_at_1g);
+	tcase_add_test(tc, platform_devices_on_mmio);
+	tcase_add_test(tc, virtio_windows_and_gsis);
+	tcase_add_test(tc, default_cmdline);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(arch_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
