@@ -63,7 +63,10 @@ endif
 else
 # The host's build: the arm64 targets are the cross build's (its own
 # build directory and no sanitizers, whatever this make was given).
+# ARM64_BUILD and ARM64_CC also serve the host's own rules for arm64
+# helpers (tools/sandbox-arm64.mk's kvm-ok).
 ARM64_BUILD ?= build-arm64
+ARM64_CC    ?= aarch64-linux-gnu-gcc
 .PHONY: arm64 arm64-unit arm64-unit-check
 arm64 arm64-unit arm64-unit-check:
 	$(Q)$(MAKE) --no-print-directory ARCH=arm64 BUILD=$(ARM64_BUILD) SAN=0 \
