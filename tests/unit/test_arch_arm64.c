@@ -7,11 +7,14 @@
  * a change to the map fails the test. Also the arm64 default command
  * line. Built only for arm64 (make ARCH=arm64, make arm64-unit-check).
  */
+#include "boot/arm64/fdt.h"
 #include "vmm/config/config.h"
 #include "vmm/core/arch.h"
+#include "vmm/core/arm64/arm64.h"
 
 #include <check.h>
 #include <errno.h>
+#include <libfdt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,6 +89,96 @@ START_TEST(default_cmdline)
 }
 END_TEST
 
+/* ---- the device tree of the machine, from a devices_describe list ---- */
+
+struct tree {
+	struct arm64_fdt_mmio virtio[4];
+	struct arm64_fdt_desc d;
+	char blob[16384], err[256];
+};
+
+/* The console where the map says, then n virtio devices where
+ * arch_virtio_place puts them, as the device manager lists them. */
+static void machine(struct tree *t, unsigned ncpus, int gic, unsigned n)
+{
+	const struct arch_platform_map *m = arch_platform_map();
+	struct arch_dev devs[5] = { { ARCH_DEV_UART, m->console.base, 8, m->console.irq } };
+
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t base;
+		uint32_t gsi;
+		ck_assert_int_eq(arch_virtio_place(i, &base, &gsi), 0);
+		devs[1 + i] = (struct arch_dev){ ARCH_DEV_VIRTIO_MMIO, base, 0x200, gsi };
+	}
+	arm64_machine_desc(devs, 1 + n, ncpus, gic, &t->d, t->virtio);
+	t->d.ram = (struct arm64_fdt_region){ 0x40000000, 256 * MIB };
+	ck_assert_msg(arm64_fdt_build(&t->d, t->blob, sizeof(t->blob), t->err, sizeof(t->err)) > 0,
+		      "%s", t->err);
+}
+
+static const fdt32_t *prop(const struct tree *t, const char *path, const char *name, int len)
+{
+	int off = fdt_path_offset(t->blob, path), got;
+	const fdt32_t *p;
+
+	ck_assert_msg(off >= 0, "%s missing", path);
+	p = fdt_getprop(t->blob, off, name, &got);
+	ck_assert_msg(p && got == len, "%s %s: %d bytes", path, name, p ? got : -1);
+	return p;
+}
+
+/* <0 spi 1>: SPI numbers are the GSIs irqfd raises (KVM: INTID gsi + 32). */
+static void spi_is(const struct tree *t, const char *path, uint32_t spi)
+{
+	const fdt32_t *p = prop(t, path, "interrupts", 12);
+
+	ck_assert_uint_eq(fdt32_to_cpu(p[0]), 0);
+	ck_assert_uint_eq(fdt32_to_cpu(p[1]), spi);
+	ck_assert_uint_eq(fdt32_to_cpu(p[2]), 1);
+}
+
+/* Entry i of n in reg = <base size ...>, two cells each. */
+static void reg_is(const struct tree *t, const char *path, unsigned n, unsigned i, uint64_t base,
+		   uint64_t size)
+{
+	const fdt32_t *p = prop(t, path, "reg", (int)(16 * n));
+
+	ck_assert_uint_eq((uint64_t)fdt32_to_cpu(p[4 * i]) << 32 | fdt32_to_cpu(p[4 * i + 1]), base);
+	ck_assert_uint_eq((uint64_t)fdt32_to_cpu(p[4 * i + 2]) << 32 | fdt32_to_cpu(p[4 * i + 3]),
+			  size);
+}
+
+START_TEST(tree_of_the_machine_gicv3)
+{
+	struct tree t;
+
+	machine(&t, 2, 3, 2);
+	spi_is(&t, "/uart@9000000", 1);
+	reg_is(&t, "/uart@9000000", 1, 0, 0x09000000, 8);
+	spi_is(&t, "/virtio@a000000", 16);
+	spi_is(&t, "/virtio@a001000", 17);
+	reg_is(&t, "/virtio@a001000", 1, 0, 0x0a001000, 0x200);
+	reg_is(&t, "/exit@9010000", 1, 0, 0x09010000, 0x1000);
+	reg_is(&t, "/boot-timer@9020000", 1, 0, 0x09020000, 0x1000);
+	reg_is(&t, "/intc@8000000", 2, 1, 0x080a0000, 2 * 0x20000);
+	reg_is(&t, "/intc@8000000", 2, 0, 0x08000000, 0x10000);
+	ck_assert_str_eq((const char *)prop(&t, "/intc@8000000", "compatible", 11), "arm,gic-v3");
+	ck_assert_str_eq((const char *)prop(&t, "/chosen", "stdout-path", 14), "/uart@9000000");
+}
+END_TEST
+
+START_TEST(tree_of_the_machine_gicv2)
+{
+	struct tree t;
+
+	machine(&t, 8, 2, 0);
+	reg_is(&t, "/intc@8000000", 2, 1, 0x08010000, 0x2000);
+	ck_assert_str_eq((const char *)prop(&t, "/intc@8000000", "compatible", 19),
+			 "arm,cortex-a15-gic");
+	ck_assert_int_lt(fdt_path_offset(t.blob, "/virtio@a000000"), 0);
+}
+END_TEST
+
 static Suite *arch_suite(void)
 {
 	Suite *s = suite_create("arch_arm64");
@@ -95,6 +188,8 @@ static Suite *arch_suite(void)
 	tcase_add_test(tc, platform_devices_on_mmio);
 	tcase_add_test(tc, virtio_windows_and_gsis);
 	tcase_add_test(tc, default_cmdline);
+	tcase_add_test(tc, tree_of_the_machine_gicv3);
+	tcase_add_test(tc, tree_of_the_machine_gicv2);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -6,8 +6,12 @@
 #ifndef MOTE_CORE_ARM64_H
 #define MOTE_CORE_ARM64_H
 
+#include <stddef.h>
 #include <stdint.h>
 
+struct arch_dev;
+struct arm64_fdt_desc;
+struct arm64_fdt_mmio;
 struct vcpu;
 
 /* vm->arch on arm64. */
@@ -17,6 +21,17 @@ struct arch_vm {
 	int gic_version;           /* 3, or 2 when the host has no GICv3 */
 	uint32_t target;           /* KVM_ARM_PREFERRED_TARGET's */
 };
+
+/*
+ * The device tree's description of the machine (boot/arm64/fdt.h) with
+ * ncpus vCPUs and a GIC of gic_version (2 or 3): the devices as the
+ * device manager describes them, devs[0..n) (their GSIs turned into
+ * INTIDs), placed in virtio (room for n entries), and the fixed pieces
+ * from layout.h. RAM, MPIDRs, bootargs and the initrd are the caller's.
+ */
+void arm64_machine_desc(const struct arch_dev *devs, size_t n, unsigned ncpus,
+			int gic_version, struct arm64_fdt_desc *d,
+			struct arm64_fdt_mmio *virtio);
 
 /* KVM_CREATE_VM's IPA size for this host (arch_vm_type's, in bits). */
 unsigned arm64_ipa_bits(int kvm_fd);

@@ -154,45 +154,14 @@ int arm64_gic_finalize(struct arch_vm *a, char *err, size_t errlen)
 			"KVM_DEV_ARM_VGIC_CTRL_INIT", err, errlen);
 }
 
-/* The GIC as the device tree describes it. */
-static struct arm64_fdt_gic fdt_gic(const struct vm *vm)
-{
-	if (vm->arch->gic_version == 3)
-		return (struct arm64_fdt_gic){
-			ARM64_GIC_V3, { A64_GIC_DIST, A64_GIC_DIST_SIZE },
-			{ A64_GICV3_REDIST, vm->ncpus * A64_GICV3_REDIST_STRIDE },
-		};
-	return (struct arm64_fdt_gic){
-		ARM64_GIC_V2, { A64_GIC_DIST, A64_GIC_DIST_SIZE },
-		{ A64_GICV2_CPU, A64_GICV2_CPU_SIZE },
-	};
-}
-
-/* The machine for the device tree: the devices as the device manager
- * describes them (interrupts turned from GSIs into INTIDs), the fixed
- * pieces from layout.h. virtio has room for MAX_DEVS entries. */
+/* The machine for the device tree (platform.c), from the device
+ * manager's list. */
 static void describe(const struct vm *vm, struct arm64_fdt_desc *d, struct arm64_fdt_mmio *virtio)
 {
 	struct arch_dev devs[MAX_DEVS];
 	size_t n = devices_describe(vm, devs, MAX_DEVS);
 
-	*d = (struct arm64_fdt_desc){
-		.ncpus = vm->ncpus,
-		.gic = fdt_gic(vm),
-		.timer = { ARM64_FDT_TIMER_SEC_PHYS, ARM64_FDT_TIMER_PHYS, ARM64_FDT_TIMER_VIRT,
-			   ARM64_FDT_TIMER_HYP },
-		.uart_clock_hz = A64_UART_CLOCK_HZ,
-		.exit_dev = { A64_EXIT, A64_DEV_WINDOW },
-		.boot_timer = { A64_BOOT_TIMER, A64_DEV_WINDOW },
-		.virtio = virtio,
-	};
-	for (size_t i = 0; i < n; i++) {
-		struct arm64_fdt_mmio m = { { devs[i].base, devs[i].len }, devs[i].irq + A64_SPI_BASE };
-		if (devs[i].kind == ARCH_DEV_UART)
-			d->uart = m;
-		else
-			virtio[d->nvirtio++] = m;
-	}
+	arm64_machine_desc(devs, n, vm->ncpus, vm->arch->gic_version, d, virtio);
 }
 
 static int read_mpidrs(struct vm *vm, uint64_t *mpidr, char *err, size_t errlen)
