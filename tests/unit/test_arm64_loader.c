@@ -174,10 +174,12 @@ static void teardown(struct fx *f)
 static uint64_t prop64(const void *fdt, int off, const char *name)
 {
 	int len;
-	const fdt64_t *p = fdt_getprop(fdt, off, name, &len);
+	const void *p = fdt_getprop(fdt, off, name, &len);
+	fdt64_t v;
 
 	ck_assert_msg(p && len == 8, "%s", name);
-	return fdt64_to_cpu(*p);
+	memcpy(&v, p, sizeof(v));     /* properties are only 4-byte aligned */
+	return fdt64_to_cpu(v);
 }
 
 START_TEST(load_kernel_initrd_and_tree)
