@@ -94,7 +94,8 @@ END_TEST
 struct tree {
 	struct arm64_fdt_mmio virtio[4];
 	struct arm64_fdt_desc d;
-	char blob[16384], err[256];
+	char blob[16384] __attribute__((aligned(8)));   /* fdt cells read in place */
+	char err[256];
 };
 
 /* The console where the map says, then n virtio devices where
