@@ -45,6 +45,9 @@ SERVE   :=
 ARM64_TESTS := arch_arm64 arm64_fdt arm64_image arm64_loader virtq virtio_mmio uart \
                console config cli log net net_tap net_slirp blk blk_cow hostile_virtio
 ARM64_RUN   ?= qemu-aarch64 -L /
+# As in the host's build (below).
+ARM64_BUILD := $(BUILD)
+ARM64_CC    := $(CC)
 else
 # The second inclusion: the unit tests of the cross build.
 UNIT_BINS := $(ARM64_TESTS:%=$(BUILD)/tests/unit/test_%)
