@@ -3,7 +3,7 @@
  * generic VM, vCPU and device-manager code calls where x86 and arm64
  * differ. One implementation is built, chosen by the Makefile's ARCH
  * (vmm/core/<arch>/, with boot/<arch>/ and devices/<arch>/ beneath it);
- * x86 is the only one today. Everything else in vmm/core/ stays free of
+ * x86 and arm64 exist. Everything else in vmm/core/ stays free of
  * any one architecture, which tools/check-layers.sh enforces: no file
  * outside an architecture's folders includes from them.
  *
@@ -65,7 +65,7 @@ struct arch_dev {
 	enum arch_dev_kind kind;
 	uint64_t base;          /* port or guest-physical address, per the bus */
 	uint32_t len;
-	uint32_t irq;           /* the line irqfd raises (x86: a GSI) */
+	uint32_t irq;           /* the GSI irqfd raises (arm64: SPI INTID gsi + 32) */
 };
 
 enum arch_bus {
