@@ -11,7 +11,8 @@
  * guest RAM at arch_ram_layout's regions, the buses, the devices (the
  * generic ones placed at arch_platform_map, virtio at arch_virtio_place,
  * then arch_platform_devices), every vCPU (arch_vcpu_init each), then
- * arch_load_guest. The vCPU loop gives arch_vcpu_exit the exits it does
+ * arch_load_guest, then the devices' interrupt lines (KVM_IRQFD: arm64's
+ * vGIC takes them only once complete). The vCPU loop gives arch_vcpu_exit the exits it does
  * not know. All return 0 or -errno; those with err write one line there.
  */
 #ifndef MOTE_CORE_ARCH_H
