@@ -8,18 +8,55 @@
 #   make bench      boot-time and overhead ratios against QEMU microvm
 #   make V=1        show the commands
 #   make SAN=1      build with ASan and UBSan (build-san/)
+#   make ARCH=arm64 mote for arm64 (build-arm64/, cross-built on x86: tools/arm64.mk)
+
+# The target architecture: the host's unless given on the command line
+# (make ARCH=arm64), as x86 (x86_64, amd64) or arm64 (aarch64). An ARCH
+# from the environment is not ours (the kernel's build exports one, with
+# its own values) and is ignored. The choice picks the architecture's half
+# of vmm/core/arch.h: the files under vmm/core/$(MOTE_ARCH)/,
+# boot/$(MOTE_ARCH)/ and devices/$(MOTE_ARCH)/.
+arch_name = $(or $(if $(filter x86_64 x86 amd64,$(1)),x86),$(if $(filter aarch64 arm64,$(1)),arm64))
+HOST_ARCH := $(call arch_name,$(shell uname -m))
+ifneq ($(filter environment%,$(origin ARCH)),)
+override ARCH := $(shell uname -m)
+endif
+ARCH ?= $(shell uname -m)
+MOTE_ARCH := $(or $(call arch_name,$(ARCH)),\
+                  $(error ARCH=$(ARCH): mote builds for x86 (x86_64, amd64) or arm64 (aarch64)))
+# Another architecture than the host's: a cross build (tools/arm64.mk sets
+# the compiler, the tools and the libraries for arm64 on x86).
+CROSS   := $(if $(filter-out $(HOST_ARCH),$(MOTE_ARCH)),1)
 
 CC      ?= cc
+AR      := ar
+OBJCOPY := objcopy
+PKG_CONFIG := pkg-config
 SAN     ?= 0
 ifeq ($(SAN),1)
 BUILD   ?= build-san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else ifeq ($(CROSS),1)
+BUILD   ?= build-$(MOTE_ARCH)
+SANFLAGS :=
 else
 BUILD   ?= build
 SANFLAGS :=
 endif
 
-PKGS    := liburing jansson slirp libseccomp zlib liblzma libzstd liblz4 libxxhash
+# x86's boot unpacks bzImages (gzip, xz, zstd, LZ4; xxHash for the cache);
+# arm64 loads an uncompressed Image.
+PKGS    := liburing jansson slirp libseccomp
+ifeq ($(MOTE_ARCH),x86)
+PKGS    += zlib liblzma libzstd liblz4 libxxhash
+endif
+# libfdt ships a pkg-config file only from dtc 1.7 (Debian 12 has 1.6.1).
+FDT_LIBS = $(shell $(PKG_CONFIG) --libs libfdt 2>/dev/null || echo -lfdt)
+# mote-serve, the daemon, needs libmicrohttpd and SQLite.
+SERVE   := 1
+ifeq ($(CROSS),1)
+include tools/arm64.mk
+endif
 # The language, warnings, include root and dependency files every build of
 # the sources shares: this one, the fuzz build (tests/fuzz/module.mk) and
 # the arm64 cross build (tools/arm64.mk).
@@ -27,14 +64,13 @@ BASE_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
                -D_GNU_SOURCE -I. -MD -MP
 CFLAGS  ?= -O2 -g
 CFLAGS  += $(BASE_CFLAGS) $(SANFLAGS) \
-           $(shell pkg-config --cflags $(PKGS) libmicrohttpd sqlite3 2>/dev/null)
+           $(shell $(PKG_CONFIG) --cflags $(PKGS) $(if $(SERVE),libmicrohttpd sqlite3) 2>/dev/null)
 LDFLAGS += $(SANFLAGS)
-# libfdt ships a pkg-config file only from dtc 1.7 (Debian 12 has 1.6.1).
-FDT_CFLAGS := $(shell pkg-config --cflags libfdt 2>/dev/null)
-FDT_LIBS   := $(shell pkg-config --libs libfdt 2>/dev/null || echo -lfdt)
+FDT_CFLAGS := $(shell $(PKG_CONFIG) --cflags libfdt 2>/dev/null)
+FDT_LIBS   := $(FDT_LIBS)
 CFLAGS  += $(FDT_CFLAGS)
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(FDT_LIBS) -lpthread
-CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+LDLIBS  += $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) $(FDT_LIBS) -lpthread
+CHECK_LIBS := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 
 ifeq ($(V),1)
 Q :=
@@ -43,14 +79,6 @@ Q := @
 endif
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
-
-# The target architecture: the host's unless given (make ARCH=...). It
-# picks the architecture's half of vmm/core/arch.h and the files under
-# vmm/core/$(MOTE_ARCH)/, boot/$(MOTE_ARCH)/ and devices/$(MOTE_ARCH)/.
-# Only x86 is implemented so far (issue 13 adds arm64).
-ARCH ?= $(shell uname -m)
-MOTE_ARCH := $(or $(if $(filter x86_64 x86 amd64,$(ARCH)),x86),\
-                  $(error ARCH=$(ARCH): mote builds for x86_64 only so far))
 
 # Each module.mk appends to LIB_SRCS (the VMM core, shared by mote, libmote
 # and the unit tests), and to UNIT_TESTS (tests/unit/*.c, one binary each).
@@ -76,7 +104,13 @@ include $(sort $(wildcard vmm/sched/module*.mk))
 SCHED_SRCS := $(sort $(SCHED_SRCS) $(filter vmm/sched/%,$(LIB_SRCS)))
 LIB_SRCS   := $(filter-out vmm/sched/%,$(LIB_SRCS))
 SCHED_PKGS := libmicrohttpd sqlite3
-SCHED_LIBS := $(shell pkg-config --libs $(SCHED_PKGS) 2>/dev/null)
+SCHED_LIBS := $(if $(SERVE),$(shell $(PKG_CONFIG) --libs $(SCHED_PKGS) 2>/dev/null))
+# Without the daemon (SERVE empty): the client verbs only; mote serve then
+# says it finds no mote-serve.
+DAEMON_SRCS := vmm/sched/server.c vmm/sched/state.c
+ifeq ($(SERVE),)
+SCHED_SRCS := $(filter-out $(DAEMON_SRCS),$(SCHED_SRCS))
+endif
 
 LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 MAIN_OBJS  := $(MAIN_SRCS:%.c=$(BUILD)/%.o)
@@ -86,7 +120,8 @@ UNIT_BINS := $(UNIT_TESTS:%.c=$(BUILD)/%)
 
 .PHONY: all deps check unit-check integration-check demo bench clean guest sandbox-check \
 	install FORCE
-all: $(BUILD)/mote $(BUILD)/mote-serve $(BUILD)/libmote.so $(BUILD)/mote.pc $(BUILD)/embed-example
+all: $(BUILD)/mote $(if $(SERVE),$(BUILD)/mote-serve) $(BUILD)/libmote.so $(BUILD)/mote.pc \
+	$(BUILD)/embed-example
 
 deps:
 	$(Q)./tools/install-deps.sh
@@ -109,7 +144,7 @@ $(BUILD)/.pic:
 # Everything, for the unit tests, which reach internal modules.
 $(BUILD)/libmote-internal.a: $(LIB_OBJS)
 	@echo "  AR      $@"
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 # The public static library: one relocatable object in which every symbol
 # but mote_* is local, so no internal name can clash with the embedding
@@ -117,8 +152,8 @@ $(BUILD)/libmote-internal.a: $(LIB_OBJS)
 $(BUILD)/libmote.a: $(LIB_OBJS)
 	@echo "  AR      $@"
 	$(Q)$(LD) -r -o $(BUILD)/libmote.o $^ && \
-		objcopy -w --keep-global-symbol='mote_*' $(BUILD)/libmote.o && \
-		rm -f $@ && ar rcs $@ $(BUILD)/libmote.o
+		$(OBJCOPY) -w --keep-global-symbol='mote_*' $(BUILD)/libmote.o && \
+		rm -f $@ && $(AR) rcs $@ $(BUILD)/libmote.o
 
 $(LIB_SHARED): $(LIB_OBJS) vmm/api/libmote.map
 	@echo "  LD      $@"
@@ -149,7 +184,7 @@ $(BUILD)/mote-serve: $(SERVE_MAIN_OBJS) $(BUILD)/libmote-sched.a $(BUILD)/libmot
 # pulls in only what it uses).
 $(BUILD)/libmote-sched.a: $(SCHED_OBJS)
 	@echo "  AR      $@"
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 PREFIX     ?= /usr/local
 LIBDIR     ?= $(PREFIX)/lib
@@ -202,15 +237,18 @@ $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libmote-sched.a $(BUILD)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(SCHED_LIBS) $(LDLIBS)
 
 # test_linux loads the default guest's kernel, which make builds (guest,
-# tools/module.mk): a missing kernel fails that test, never skips it.
+# tools/module.mk): a missing kernel fails that test, never skips it. A
+# cross build runs its own (tools/arm64.mk).
+ifneq ($(CROSS),1)
 unit-check: $(UNIT_BINS) guest
 	$(Q)MOTE_TEST_KERNEL=$(GUEST_DIR)/vmlinuz ./tools/run-unit-tests.sh $(UNIT_BINS)
+endif
 
 include tools/module.mk
 include tests/fuzz/module.mk
 include tools/arm64.mk
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-arm64
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

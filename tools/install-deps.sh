@@ -11,10 +11,15 @@ PKGS="build-essential clang pkg-config liburing-dev libfdt-dev device-tree-compi
       zlib1g-dev liblzma-dev libzstd-dev liblz4-dev libxxhash-dev"
 # The arm64 unit tests (tools/arm64.mk): the cross compiler, arm64 builds
 # of the libraries from Debian's multiarch packages, qemu-aarch64 to run
-# them. libfdt1, not libfdt-dev: Debian 12's libfdt-dev is not multiarch
-# and would replace the amd64 one.
+# them, and the arm64 mote (make ARCH=arm64): libseccomp, libslirp and the
+# glib its pkg-config file requires. libfdt1, not libfdt-dev: Debian 12's
+# libfdt-dev is not multiarch and would replace the amd64 one. Not
+# libmicrohttpd-dev:arm64 and libsqlite3-dev:arm64 (mote-serve): they pull
+# in gnutls:arm64, which must match the host's amd64 version exactly and
+# so would upgrade it; the arm64 build has no mote-serve.
 PKGS="$PKGS gcc-aarch64-linux-gnu qemu-user libc6-dev:arm64 libfdt1:arm64
-      libjansson-dev:arm64 liburing-dev:arm64 check:arm64"
+      libjansson-dev:arm64 liburing-dev:arm64 check:arm64
+      libseccomp-dev:arm64 libslirp-dev:arm64 libglib2.0-dev:arm64"
 
 missing=""
 for p in $PKGS; do

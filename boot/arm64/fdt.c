@@ -28,7 +28,7 @@
 /* arm64_fdt_size_bound(): generous per-part sizes, each worked out from
  * the nodes and properties written below (a node: 8 bytes of tags plus
  * its padded name; a property: 12 bytes plus its padded value). */
-#define BOUND_FIXED          2048  /* header, strings, the fixed nodes */
+#define BOUND_FIXED          2304  /* header, strings, the fixed nodes */
 #define BOUND_PER_CPU        128
 #define BOUND_PER_VIRTIO     192
 #define BOUND_BOOTARGS_EXTRA 16
@@ -115,10 +115,13 @@ static void begin_at(struct writer *w, char *buf, const char *name,
 	begin(w, buf);
 }
 
-/* The MPIDR KVM gives vCPU i (reset_mpidr(): Aff0 = i % 16, Aff1 and Aff2
- * the rest), which is the cpu node's reg. */
-static uint32_t mpidr(unsigned i)
+/* vCPU i's MPIDR affinity (Aff2..Aff0), the cpu node's reg: the one the
+ * caller read from KVM, else the one KVM gives by default
+ * (reset_mpidr(): Aff0 = i % 16, Aff1 and Aff2 the rest). */
+static uint32_t mpidr(const struct arm64_fdt_desc *d, unsigned i)
 {
+	if (d->mpidr)
+		return (uint32_t)(d->mpidr[i] & ARM64_FDT_MPIDR_AFF_MASK);
 	return (i & 0xf) | ((i >> 4) & 0xff) << 8 | ((i >> 12) & 0xff) << 16;
 }
 
@@ -130,11 +133,11 @@ static void node_cpus(struct writer *w, const struct arm64_fdt_desc *d)
 	prop_u32(w, "#address-cells", 1);   /* MPIDRs below 2^24 */
 	prop_u32(w, "#size-cells", 0);
 	for (unsigned i = 0; i < d->ncpus; i++) {
-		snprintf(name, sizeof(name), "cpu@%x", mpidr(i));
+		snprintf(name, sizeof(name), "cpu@%x", mpidr(d, i));
 		begin(w, name);
 		prop_str(w, "device_type", "cpu");
 		prop_str(w, "compatible", "arm,arm-v8");
-		prop_u32(w, "reg", mpidr(i));
+		prop_u32(w, "reg", mpidr(d, i));
 		prop_str(w, "enable-method", "psci");
 		end(w);
 	}
@@ -222,6 +225,18 @@ static void node_exit(struct writer *w, const struct arm64_fdt_desc *d)
 	end(w);
 }
 
+static void node_boot_timer(struct writer *w, const struct arm64_fdt_desc *d)
+{
+	char name[NAME_MAX_LEN];
+
+	if (!d->boot_timer.size)
+		return;
+	begin_at(w, name, "boot-timer", d->boot_timer.base);
+	prop_str(w, "compatible", "mote,boot-timer");
+	prop_reg(w, &d->boot_timer, 1);
+	end(w);
+}
+
 /* dma-coherent: guest RAM is ordinary cacheable host memory, so the
  * guest's virtio drivers need no cache maintenance. */
 static void node_virtio(struct writer *w, const struct arm64_fdt_mmio *v)
@@ -271,6 +286,7 @@ static void tree(struct writer *w, const struct arm64_fdt_desc *d)
 	node_timer(w, d);
 	node_uart(w, d);
 	node_exit(w, d);
+	node_boot_timer(w, d);
 	for (unsigned i = 0; i < d->nvirtio; i++)
 		node_virtio(w, &d->virtio[i]);
 	end(w);

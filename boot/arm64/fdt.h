@@ -9,13 +9,14 @@
  *   /                   compatible "mote,virt", interrupt-parent <&gic>
  *   /chosen             bootargs, linux,initrd-start/-end, stdout-path
  *   /memory@BASE        device_type "memory"
- *   /cpus/cpu@N         reg = MPIDR as KVM assigns it, enable-method "psci"
+ *   /cpus/cpu@N         reg = the vCPU's MPIDR (Aff2..Aff0), enable-method "psci"
  *   /psci               "arm,psci-0.2", method "hvc"
  *   /intc@DIST          "arm,gic-v3" (dist + redistributors) or
  *                       "arm,cortex-a15-gic" (dist + CPU interface)
  *   /timer              "arm,armv8-timer", four PPIs
  *   /uart@BASE          "ns16550a", clock-frequency
  *   /exit@BASE          "mote,exit" (below)
+ *   /boot-timer@BASE    "mote,boot-timer" (below), when there is one
  *   /virtio@BASE        "virtio,mmio", one per device, dma-coherent
  *
  * Interrupts are given here as GIC INTIDs (PPIs 16..31, SPIs 32..1019), the
@@ -28,6 +29,10 @@
  * with status N (devices/exit_port.c on x86, where it is a port). Reads
  * return 0. Linux has no driver for it: guest jobs write it from user space
  * (/dev/mem), and the node documents its address.
+ *
+ * "mote,boot-timer": one MMIO register; a byte written at offset 0 marks a
+ * step of the guest's boot (devices/boot_timer.h's codes: 1 the guest is
+ * ready, 2 its job starts). Reads return 0. Written from user space too.
  */
 #ifndef MOTE_BOOT_ARM64_FDT_H
 #define MOTE_BOOT_ARM64_FDT_H
@@ -45,6 +50,10 @@
 #define ARM64_FDT_PPI_LAST      31
 #define ARM64_FDT_SPI_FIRST     32
 #define ARM64_FDT_SPI_LAST      1019
+/* MPIDR_EL1: Aff2..Aff0, and bit 31, which reads as one (RES1); the U
+ * and MT bits and Aff3 are refused. */
+#define ARM64_FDT_MPIDR_AFF_MASK 0xffffffULL
+#define ARM64_FDT_MPIDR_RES1     0x80000000ULL
 /* A GICv3 redistributor frame pair per vCPU (RD_base + SGI_base). */
 #define ARM64_FDT_GICR_STRIDE   0x20000ULL
 
@@ -91,6 +100,11 @@ struct arm64_fdt_desc {
 	struct arm64_fdt_mmio uart;     /* a 16550, byte registers */
 	uint32_t uart_clock_hz;
 	struct arm64_fdt_region exit_dev;
+	struct arm64_fdt_region boot_timer;   /* size 0: no node */
+	/* ncpus MPIDR_EL1 values as KVM reports them (KVM_GET_ONE_REG), Aff3
+	 * 0; NULL: the ones KVM assigns by default (vCPU i: Aff0 i % 16, Aff1
+	 * and Aff2 the rest). */
+	const uint64_t *mpidr;
 	const struct arm64_fdt_mmio *virtio;  /* nvirtio entries; NULL if 0 */
 	unsigned nvirtio;               /* 0..ARM64_FDT_MAX_VIRTIO */
 	const char *bootargs;           /* NULL: none */
@@ -102,7 +116,8 @@ struct arm64_fdt_desc {
  * Check desc against the rules above and the limits: vCPUs (a GICv2 serves
  * at most 8; GICv3 redistributors must cover them all), virtio count,
  * SPIs and PPIs in range, SPIs unshared, RAM and every MMIO region
- * non-empty and disjoint, bootargs shorter than ARM64_FDT_BOOTARGS_MAX,
+ * non-empty (the boot timer's may be absent) and disjoint, MPIDRs with
+ * no Aff3 and no other bits beyond Aff2, and distinct, bootargs shorter than ARM64_FDT_BOOTARGS_MAX,
  * the initrd inside RAM, a UART clock. Returns 0, or -EINVAL with one line
  * in err. arm64_fdt_build() calls it.
  */

@@ -36,6 +36,8 @@ static unsigned address_map(const struct arm64_fdt_desc *d, struct named *m)
 		   "GIC CPU interface", d->gic.redist_or_cpu);
 	add(m, &n, "UART", d->uart.reg);
 	add(m, &n, "exit device", d->exit_dev);
+	if (d->boot_timer.size)
+		add(m, &n, "boot timer", d->boot_timer);
 	for (unsigned i = 0; i < d->nvirtio; i++) {
 		add(m, &n, "", d->virtio[i].reg);
 		snprintf(m[n - 1].name, sizeof(m[n - 1].name), "virtio device %u", i);
@@ -56,7 +58,7 @@ static int bad(char *err, size_t errlen, const struct named *a,
 /* Every region non-empty, not wrapping, and apart from all the others. */
 static int check_map(const struct arm64_fdt_desc *d, char *err, size_t errlen)
 {
-	struct named m[5 + ARM64_FDT_MAX_VIRTIO];
+	struct named m[6 + ARM64_FDT_MAX_VIRTIO];
 	unsigned n = address_map(d, m);
 
 	for (unsigned i = 0; i < n; i++) {
@@ -131,6 +133,23 @@ static int check_gic(const struct arm64_fdt_desc *d, char *err, size_t errlen)
 	return 0;
 }
 
+/* The cpu nodes' reg is one cell: Aff2..Aff0, each vCPU its own. */
+static int check_mpidrs(const struct arm64_fdt_desc *d, char *err, size_t errlen)
+{
+	for (unsigned i = 0; d->mpidr && i < d->ncpus; i++) {
+		if (d->mpidr[i] & ~(ARM64_FDT_MPIDR_AFF_MASK | ARM64_FDT_MPIDR_RES1))
+			return linux_errf(err, errlen, -EINVAL,
+					  "device tree: vCPU %u's MPIDR %#llx has affinity beyond Aff2",
+					  i, (unsigned long long)d->mpidr[i]);
+		for (unsigned j = 0; j < i; j++)
+			if (!((d->mpidr[i] ^ d->mpidr[j]) & ARM64_FDT_MPIDR_AFF_MASK))
+				return linux_errf(err, errlen, -EINVAL,
+						  "device tree: vCPUs %u and %u share MPIDR %#llx",
+						  j, i, (unsigned long long)d->mpidr[i]);
+	}
+	return 0;
+}
+
 static int check_chosen(const struct arm64_fdt_desc *d, char *err,
 			size_t errlen)
 {
@@ -170,6 +189,8 @@ int arm64_fdt_check(const struct arm64_fdt_desc *d, char *err, size_t errlen)
 		ret = check_spis(d, err, errlen);
 	if (!ret)
 		ret = check_map(d, err, errlen);
+	if (!ret)
+		ret = check_mpidrs(d, err, errlen);
 	if (!ret)
 		ret = check_chosen(d, err, errlen);
 	return ret;

@@ -20,6 +20,7 @@
 #define UART_BASE   0x09000000ULL
 #define UART_INTID  33
 #define EXIT_BASE   0x09001000ULL
+#define TIMER_BASE  0x09002000ULL
 #define VIRTIO_BASE 0x0a000000ULL
 #define VIRTIO_SIZE 0x200ULL
 #define VIRTIO_SPI0 48
@@ -49,6 +50,7 @@ static void desc(struct fx *f, unsigned ncpus, unsigned nvirtio)
 		.uart = { { UART_BASE, 0x1000 }, UART_INTID },
 		.uart_clock_hz = 1843200,
 		.exit_dev = { EXIT_BASE, 0x1000 },
+		.boot_timer = { TIMER_BASE, 0x1000 },
 		.virtio = f->virtio, .nvirtio = nvirtio,
 		.bootargs = "console=ttyS0 earlycon panic=-1",
 		.initrd_start = INITRD_A, .initrd_end = INITRD_B,
@@ -231,6 +233,51 @@ START_TEST(cpus_count_and_mpidrs)
 		ck_assert_uint_eq(n, counts[c]);
 		done(&f);
 	}
+}
+END_TEST
+
+/* MPIDRs as KVM_GET_ONE_REG reads them (bit 31 RES1) name the cpus. */
+START_TEST(cpus_from_given_mpidrs)
+{
+	static const uint64_t mpidr[3] = { 0x80000000, 0x80000101, 0x80020003 };
+	static const char *const names[3] = { "cpu@0", "cpu@101", "cpu@20003" };
+	struct fx f;
+	unsigned n = 0;
+	int sub;
+
+	desc(&f, 3, 1);
+	f.d.mpidr = mpidr;
+	build(&f);
+	fdt_for_each_subnode(sub, f.blob, node(&f, "/cpus")) {
+		ck_assert_str_eq(fdt_get_name(f.blob, sub, NULL), names[n]);
+		ck_assert_uint_eq(u32(&f, sub, "reg"), mpidr[n] & 0xffffff);
+		n++;
+	}
+	ck_assert_uint_eq(n, 3);
+	done(&f);
+}
+END_TEST
+
+START_TEST(boot_timer_node_only_when_given)
+{
+	struct fx f;
+	int t;
+
+	desc(&f, 1, 0);
+	build(&f);
+	t = node(&f, "/boot-timer@9002000");
+	str_is(&f, t, "compatible", "mote,boot-timer");
+	reg_is(&f, t, 1, (uint64_t[]){ TIMER_BASE, 0x1000 });
+	ck_assert(!fdt_getprop(f.blob, t, "interrupts", NULL));
+	done(&f);
+
+	desc(&f, 1, 0);
+	f.d.boot_timer.size = 0;
+	build(&f);
+	ck_assert_int_lt(fdt_path_offset(f.blob, "/boot-timer@9002000"), 0);
+	ck_assert_int_ge(fdt_node_offset_by_compatible(f.blob, -1, "mote,exit"), 0);
+	ck_assert_int_lt(fdt_node_offset_by_compatible(f.blob, -1, "mote,boot-timer"), 0);
+	done(&f);
 }
 END_TEST
 
@@ -439,6 +486,19 @@ static void no_clock(struct fx *f) { f->d.uart_clock_hz = 0; }
 static void initrd_backwards(struct fx *f) { f->d.initrd_end = INITRD_A - 1; }
 static void initrd_past_ram(struct fx *f) { f->d.initrd_end = RAM_BASE + RAM_SIZE + 1; }
 static void initrd_below_ram(struct fx *f) { f->d.initrd_start = RAM_BASE - 4096; }
+static void timer_on_exit(struct fx *f) { f->d.boot_timer.base = EXIT_BASE + 0x800; }
+static void mpidr_aff3(struct fx *f)
+{
+	static const uint64_t m[2] = { 0x80000000, 0x100000001ULL };
+
+	f->d.mpidr = m;
+}
+static void mpidr_twice(struct fx *f)
+{
+	static const uint64_t m[2] = { 0x80000001, 0x1 };
+
+	f->d.mpidr = m;
+}
 static void bootargs_too_long(struct fx *f)
 {
 	static char args[ARM64_FDT_BOOTARGS_MAX + 1];
@@ -463,6 +523,8 @@ static const struct {
 	{ no_clock, "clock-frequency" }, { initrd_backwards, "initrd" },
 	{ initrd_past_ram, "initrd" }, { initrd_below_ram, "initrd" },
 	{ bootargs_too_long, "command line" },
+	{ timer_on_exit, "boot timer (0x9001800+0x1000) overlaps the exit device" },
+	{ mpidr_aff3, "affinity beyond Aff2" }, { mpidr_twice, "share MPIDR" },
 };
 
 START_TEST(broken_descriptions_are_refused)
@@ -488,6 +550,8 @@ static Suite *fdt_suite(void)
 	tcase_add_test(tc, root_memory_psci_and_gic);
 	tcase_add_test(tc, timer_ppis);
 	tcase_add_test(tc, cpus_count_and_mpidrs);
+	tcase_add_test(tc, cpus_from_given_mpidrs);
+	tcase_add_test(tc, boot_timer_node_only_when_given);
 	tcase_add_test(tc, uart_exit_and_chosen);
 	tcase_add_test(tc, chosen_without_initrd_or_bootargs);
 	tcase_add_test(tc, one_node_per_virtio_device);

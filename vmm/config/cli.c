@@ -550,6 +550,17 @@ void cli_print_ok(FILE *f, const struct vm_config *c)
 	fprintf(f, "%s: ok\n", c->source ? log_str(c->source).s : "config");
 }
 
+/* What --kernel takes on the target architecture (boot/<arch>/). */
+#if defined(__aarch64__)
+#define CLI_KERNEL_HELP \
+	"  --kernel FILE         kernel image, an uncompressed arm64 Image (required\n" \
+	"                        unless --config names one)\n"
+#else
+#define CLI_KERNEL_HELP \
+	"  --kernel FILE         kernel image, bzImage or ELF (required unless --config\n" \
+	"                        names one)\n"
+#endif
+
 void cli_print_help(FILE *f, unsigned max_cpus)
 {
 	struct vm_config d;
@@ -564,8 +575,7 @@ void cli_print_help(FILE *f, unsigned max_cpus)
 		"Arguments after -- are passed to the guest's init.\n"
 		"\n"
 		"run options (--flag VALUE or --flag=VALUE):\n"
-		"  --kernel FILE         kernel image, bzImage or ELF (required unless --config\n"
-		"                        names one)\n"
+		CLI_KERNEL_HELP
 		"  --initrd FILE         initial ramdisk (default: none)\n"
 		"  --cmdline STRING      kernel command line (default:\n"
 		"                        \"%s\");\n"

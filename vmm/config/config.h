@@ -33,10 +33,20 @@
 #define CONFIG_MAX_TIMEOUT_S     1e9
 /* x86 COMMAND_LINE_SIZE, including the terminating NUL. */
 #define CONFIG_CMDLINE_MAX       2048
-/* Used when no command line is given. reboot=k: reboot through the i8042
- * reset pulse, which ends the VM; panic=-1: a panic reboots (so ends the
- * VM) at once; pci=off: there is no PCI bus, skip probing for one. */
+/* Used when no command line is given, per target architecture. x86:
+ * reboot=k: reboot through the i8042 reset pulse, which ends the VM;
+ * panic=-1: a panic reboots (so ends the VM) at once; pci=off: there is no
+ * PCI bus, skip probing for one. arm64: reboot goes through PSCI
+ * SYSTEM_RESET whatever reboot= says, and the kernel finds no PCI host in
+ * the device tree, so neither is needed (pci=off would only earn "Unknown
+ * option"); earlycon: the console (stdout-path, the 16550 at MMIO) from
+ * the kernel's first messages, as x86's ttyS0 has them; panic=-1 as on
+ * x86. */
+#if defined(__aarch64__)
+#define CONFIG_DEFAULT_CMDLINE   "console=ttyS0 earlycon panic=-1"
+#else
 #define CONFIG_DEFAULT_CMDLINE   "console=ttyS0 reboot=k panic=-1 pci=off"
+#endif
 
 enum config_origin {
 	CONFIG_FROM_DEFAULT = 0,

@@ -3,7 +3,7 @@
  * generic VM, vCPU and device-manager code calls where x86 and arm64
  * differ. One implementation is built, chosen by the Makefile's ARCH
  * (vmm/core/<arch>/, with boot/<arch>/ and devices/<arch>/ beneath it);
- * x86 is the only one today. Everything else in vmm/core/ stays free of
+ * x86 and arm64 exist. Everything else in vmm/core/ stays free of
  * any one architecture, which tools/check-layers.sh enforces: no file
  * outside an architecture's folders includes from them.
  *
@@ -11,7 +11,8 @@
  * guest RAM at arch_ram_layout's regions, the buses, the devices (the
  * generic ones placed at arch_platform_map, virtio at arch_virtio_place,
  * then arch_platform_devices), every vCPU (arch_vcpu_init each), then
- * arch_load_guest. The vCPU loop gives arch_vcpu_exit the exits it does
+ * arch_load_guest, then the devices' interrupt lines (KVM_IRQFD: arm64's
+ * vGIC takes them only once complete). The vCPU loop gives arch_vcpu_exit the exits it does
  * not know. All return 0 or -errno; those with err write one line there.
  */
 #ifndef MOTE_CORE_ARCH_H
@@ -65,7 +66,7 @@ struct arch_dev {
 	enum arch_dev_kind kind;
 	uint64_t base;          /* port or guest-physical address, per the bus */
 	uint32_t len;
-	uint32_t irq;           /* the line irqfd raises (x86: a GSI) */
+	uint32_t irq;           /* the GSI irqfd raises (arm64: SPI INTID gsi + 32) */
 };
 
 enum arch_bus {

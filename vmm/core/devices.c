@@ -39,10 +39,30 @@ struct dev_slot *devices_new_slot(struct vm_devices *d, const char *name)
 
 int devices_wire_irq(struct vm *vm, struct irq_line *l)
 {
-	struct kvm_irqfd irqfd = { .fd = (uint32_t)l->fd, .gsi = l->gsi };
-	int r = KVM_IOCTL(vm->vm_fd, KVM_IRQFD, &irqfd);
+	struct vm_devices *d = vm->devs;
 
-	return r < 0 ? r : 0;
+	if (d->nirqs == DEVICES_MAX_IRQS)
+		return -ENOSPC;
+	d->irqs[d->nirqs++] = l;
+	return 0;
+}
+
+/* The irqfds go when their eventfds close (irq_line_release): nothing to
+ * undo here. */
+int devices_wire_irqs(struct vm *vm, char *err, size_t errlen)
+{
+	const struct vm_devices *d = vm->devs;
+
+	for (size_t i = 0; i < d->nirqs; i++) {
+		struct kvm_irqfd irqfd = { .fd = (uint32_t)d->irqs[i]->fd, .gsi = d->irqs[i]->gsi };
+		int r = KVM_IOCTL(vm->vm_fd, KVM_IRQFD, &irqfd);
+		if (r < 0) {
+			snprintf(err, errlen, "interrupt line %u: KVM_IRQFD: %s", d->irqs[i]->gsi,
+				 strerror(-r));
+			return r;
+		}
+	}
+	return 0;
 }
 
 int devices_register(struct vm *vm, const struct arch_place *at, uint64_t len,

@@ -14,6 +14,12 @@ struct arch_dev;
 /* Create every device the config asks for. -errno with one line in err. */
 int devices_create(struct vm *vm, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
+/* KVM_IRQFD for every device's interrupt line: after arch_load_guest,
+ * once the interrupt controller is complete (arm64's vGIC refuses irqfds
+ * before KVM_DEV_ARM_VGIC_CTRL_INIT, which needs every vCPU). -errno with
+ * one line in err. */
+int devices_wire_irqs(struct vm *vm, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
 /* Describe the devices the guest finds through firmware tables (in
  * creation order) into out[0..max); returns how many were written. */
 size_t devices_describe(const struct vm *vm, struct arch_dev *out, size_t max);

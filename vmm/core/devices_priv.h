@@ -22,6 +22,7 @@ struct vm;
 struct vm_devices;
 
 #define DEVICES_MAX_SLOTS 32
+#define DEVICES_MAX_IRQS  DEVICES_MAX_SLOTS
 
 struct dev_slot {
 	char name[24];            /* "com1", "vda", "eth0": for messages */
@@ -43,7 +44,9 @@ int devices_register(struct vm *vm, const struct arch_place *at, uint64_t len,
 		     const struct bus_ops *ops, void *dev, const char *name, char *err,
 		     size_t errlen) __attribute__((warn_unused_result));
 
-/* KVM_IRQFD for one interrupt line. 0 or -errno. */
+/* Have the line wired with KVM_IRQFD by devices_wire_irqs (devices.h),
+ * once the interrupt controller is complete. l stays where it is until
+ * devices_release. 0, or -ENOSPC past DEVICES_MAX_IRQS. */
 int devices_wire_irq(struct vm *vm, struct irq_line *l) __attribute__((warn_unused_result));
 
 /* The steps, in order (devices_platform.c, the architecture's
@@ -64,6 +67,8 @@ struct vm_devices {
 	struct dev_slot slots[DEVICES_MAX_SLOTS];
 	size_t nslots;
 	size_t nvirtio;           /* virtio slots so far: picks base and GSI */
+	struct irq_line *irqs[DEVICES_MAX_IRQS];  /* for devices_wire_irqs */
+	size_t nirqs;
 	struct platform *platform;  /* devices_platform.c's */
 };
 

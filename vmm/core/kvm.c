@@ -31,14 +31,22 @@ static const struct {
 } required_caps[] = {
 	{ KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP" },
 	{ KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY" },
+	{ KVM_CAP_IRQFD, "KVM_CAP_IRQFD" },
+	{ KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD" },
+	{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
+	{ KVM_CAP_MP_STATE, "KVM_CAP_MP_STATE" },
+	/* The target architecture's (vmm/core/<arch>/): the compiler's is
+	 * the one built. */
+#if defined(__x86_64__)
 	{ KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR" },
 	{ KVM_CAP_SET_IDENTITY_MAP_ADDR, "KVM_CAP_SET_IDENTITY_MAP_ADDR" },
 	{ KVM_CAP_PIT2, "KVM_CAP_PIT2" },
-	{ KVM_CAP_IRQFD, "KVM_CAP_IRQFD" },
-	{ KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD" },
 	{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
-	{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
-	{ KVM_CAP_MP_STATE, "KVM_CAP_MP_STATE" },
+#elif defined(__aarch64__)
+	{ KVM_CAP_ONE_REG, "KVM_CAP_ONE_REG" },
+	{ KVM_CAP_DEVICE_CTRL, "KVM_CAP_DEVICE_CTRL" },
+	{ KVM_CAP_ARM_PSCI_0_2, "KVM_CAP_ARM_PSCI_0_2" },
+#endif
 };
 
 static int check_caps(int fd, char *err, size_t errlen)

@@ -41,6 +41,27 @@ const char *seccomp_thread_name(enum seccomp_thread kind)
 	return kind < SECCOMP_NKINDS ? kind_names[kind] : "unknown";
 }
 
+/*
+ * The calls glibc makes for poll(), epoll_wait(), rename() and unlink():
+ * x86-64 has the old system calls, arm64 (the generic syscall table) only
+ * their successors; and the register dump's ioctls.
+ */
+#if defined(__x86_64__)
+#define SYS_POLL        SCMP_SYS(poll)
+#define SYS_EPOLL_WAIT  SCMP_SYS(epoll_wait)
+#define SYS_RENAME      SCMP_SYS(rename)
+#define SYS_UNLINK      SCMP_SYS(unlink)
+#define DUMP_IOCTLS     KVM_GET_REGS, KVM_GET_SREGS
+#elif defined(__aarch64__)
+#define SYS_POLL        SCMP_SYS(ppoll)
+#define SYS_EPOLL_WAIT  SCMP_SYS(epoll_pwait)
+#define SYS_RENAME      SCMP_SYS(renameat)
+#define SYS_UNLINK      SCMP_SYS(unlinkat)
+#define DUMP_IOCTLS     KVM_GET_ONE_REG
+#else
+#error "seccomp.c: no system call list for this architecture"
+#endif
+
 /* What every mote thread may do: return from signals, lock, free memory,
  * leave, and write (to report, to eventfds). mmap and mprotect come with
  * a condition below: never executable memory. */
@@ -62,7 +83,7 @@ static const int common_calls[] = {
 static const int vcpu_calls[] = {
 	SCMP_SYS(ioctl), SCMP_SYS(timerfd_settime), SCMP_SYS(epoll_ctl),
 	SCMP_SYS(io_uring_enter),
-	SCMP_SYS(poll),   /* a full console buffer written on a stalled stdout */
+	SYS_POLL,         /* a full console buffer written on a stalled stdout */
 };
 static const unsigned long vcpu_ioctls[] = {
 	KVM_RUN, TUNSETOFFLOAD,
@@ -75,10 +96,10 @@ static const unsigned long vcpu_ioctls[] = {
  * and writing the result file.
  */
 static const int loop_calls[] = {
-	SCMP_SYS(ioctl), SCMP_SYS(epoll_wait), SCMP_SYS(epoll_ctl), SCMP_SYS(poll),
+	SCMP_SYS(ioctl), SYS_EPOLL_WAIT, SCMP_SYS(epoll_ctl), SYS_POLL,
 	SCMP_SYS(io_uring_enter), SCMP_SYS(readv), SCMP_SYS(writev),
 	SCMP_SYS(timerfd_settime), SCMP_SYS(tgkill), SCMP_SYS(getrusage),
-	SCMP_SYS(openat), SCMP_SYS(rename), SCMP_SYS(unlink), SCMP_SYS(newfstatat),
+	SCMP_SYS(openat), SYS_RENAME, SYS_UNLINK, SCMP_SYS(newfstatat),
 	SCMP_SYS(fcntl),
 	/* libslirp: a guest's connections become host sockets, a forward's
 	 * listening socket (bound before the filters) accepts */
@@ -91,13 +112,13 @@ static const unsigned long loop_ioctls[] = {
 	TCGETS, TCSETS,                /* the terminal restored: glibc's
 					* tcsetattr reads before it sets */
 	FIONREAD,                      /* libslirp sizes a UDP datagram */
-	KVM_GET_REGS, KVM_GET_SREGS,   /* --debug's register dump */
+	DUMP_IOCTLS,                   /* --debug's register dump */
 };
 
 /* The mote command's main thread once the VM is started: it waits for
  * the VM's end or a signal, asks for a stop, and reports. */
 static const int waiter_calls[] = {
-	SCMP_SYS(poll),
+	SYS_POLL,
 };
 
 struct kind_list {

@@ -149,6 +149,11 @@ static int step_boot(struct vm *vm, char *err, size_t errlen)
 	return arch_load_guest(vm, err, errlen);
 }
 
+static int step_irqs(struct vm *vm, char *err, size_t errlen)
+{
+	return devices_wire_irqs(vm, err, errlen);
+}
+
 static void undo_nothing(struct vm *vm)
 {
 }
@@ -224,6 +229,7 @@ static const struct {
 	{ "devices", step_devices, undo_devices },
 	{ "vcpus", step_vcpus, undo_vcpus },
 	{ "boot", step_boot, undo_nothing },
+	{ "interrupts", step_irqs, undo_nothing },
 };
 #define NSTEPS (sizeof(vm_steps) / sizeof(vm_steps[0]))
 
