@@ -16,7 +16,9 @@ kpkg_for() {
 
 # kernel_fetch META CACHEDIR: make sure CACHEDIR/<kver>/kernel.deb holds
 # the kernel package META points at; print <kver>. Falls back to the newest
-# cached version when apt cannot say (no lists, no network).
+# cached version when apt cannot say (no lists, no network). META may name
+# a foreign architecture (linux-image-arm64:arm64); <kver> never has the
+# ":arm64" that apt then adds to the package's name.
 kernel_fetch() {
 	local meta=$1 cache=$2 pkg kver dir tmp
 	pkg=$(kpkg_for "$meta")
@@ -32,6 +34,7 @@ kernel_fetch() {
 		return
 	fi
 	kver=${pkg#linux-image-}
+	kver=${kver%%:*}
 	dir=$cache/$kver
 	if [ ! -s "$dir/kernel.deb" ]; then
 		mkdir -p "$dir"
@@ -43,6 +46,37 @@ kernel_fetch() {
 		rm -rf "$tmp"
 	fi
 	echo "$kver"
+}
+
+# deb_fetch ARCH CACHEDIR PKG...: make sure CACHEDIR holds the candidate
+# version of each package for ARCH, as apt-get download names it; print the
+# paths, one a line. Falls back to the newest cached file of a package when
+# apt cannot say which version (no lists, no network).
+deb_fetch() {
+	local arch=$1 cache=$2 p ver f tmp
+	shift 2
+	mkdir -p "$cache"
+	for p in "$@"; do
+		ver=$(apt-cache show --no-all-versions "$p:$arch" 2>/dev/null |
+			sed -n 's/^Version: //p' | head -n 1)
+		if [ -z "$ver" ]; then
+			f=$(find "$cache" -maxdepth 1 -name "${p}_*_$arch.deb" | sort -V | tail -n 1)
+			[ -n "$f" ] || mote_die "cannot resolve $p:$arch (apt-cache knows no such package; run apt-get update)"
+			echo "$f"
+			continue
+		fi
+		# apt-get download writes an epoch's colon as %3a.
+		f=$cache/${p}_${ver//:/%3a}_$arch.deb
+		if [ ! -s "$f" ]; then
+			tmp=$(mktemp -d "$cache/dl.XXXXXX")
+			echo "$(basename "$0"): downloading $p:$arch $ver" >&2
+			(cd "$tmp" && apt-get download -q "$p:$arch=$ver" >/dev/null 2>&1) ||
+				{ rm -rf "$tmp"; mote_die "apt-get download $p:$arch=$ver failed"; }
+			mv "$tmp"/*.deb "$f"
+			rm -rf "$tmp"
+		fi
+		echo "$f"
+	done
 }
 
 # kernel_extract DEB DEST KVER: unpack the package and index its modules.
