@@ -5,8 +5,9 @@
 # initramfs is the root: busybox-static:arm64 and bash-static:arm64 from
 # Debian's packages. The host's / is mounted read-only at /host, and the
 # host's arm64 multiarch libraries (libc6:arm64, liburing2:arm64, ...,
-# installed by tools/install-deps.sh) are bound at /usr/lib/aarch64-linux-gnu,
-# so dynamically linked arm64 programs cross-built on the host run here.
+# installed by tools/install-deps.sh) are linked into
+# /usr/lib/aarch64-linux-gnu, so dynamically linked arm64 programs
+# cross-built on the host run here.
 # The work tree and the --rw directories are mounted read-write at their
 # host paths. The job's status goes back through the "ctl" share
 # (ctl/status) and as a SANDBOX-EXIT=<n> line on the console, as on x86.
@@ -55,11 +56,14 @@ mount -t 9p -o "$P9" ctl /ctl || die "cannot mount the ctl share"
 # shellcheck source=/dev/null
 . /ctl/config
 mount -t 9p -o "$P9,ro,cache=loose" host /host || die "cannot mount the host's /"
+# The host's arm64 libraries join the root's own (those of the packages
+# MOTE_SANDBOX_ARM64_PKGS adds): a symlink for each name the root lacks.
 ML=/usr/lib/aarch64-linux-gnu
-if [ -d "/host$ML" ]; then
-	mkdir -p "$ML" && mount --bind "/host$ML" "$ML" || die "cannot bind the host's $ML"
+mkdir -p "$ML"
+if [ -e "/host$ML/libc.so.6" ]; then
+	ln -s "/host$ML"/* "$ML/" 2>/dev/null
 else
-	say "warning: the host has no $ML: dynamically linked arm64 programs will not run (tools/install-deps.sh installs libc6:arm64)"
+	say "warning: the host has no arm64 libc ($ML/libc.so.6): dynamically linked arm64 programs will not run (tools/install-deps.sh installs libc6:arm64)"
 fi
 mkdir -p /dev/pts /dev/shm /tmp /var/tmp /run
 mount -t devpts -o newinstance,ptmxmode=0666 devpts /dev/pts
