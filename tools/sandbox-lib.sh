@@ -79,6 +79,21 @@ deb_fetch() {
 	done
 }
 
+# deb_closure ARCH PKG...: PKG... and everything they depend on for ARCH,
+# by name, less what the host has installed for ARCH (its multiarch
+# libraries, e.g. libc6:arm64), one a line. Empty when apt cannot say.
+deb_closure() {
+	local arch=$1 p
+	shift
+	apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
+		--no-breaks --no-replaces --no-enhances "${@/%/:$arch}" 2>/dev/null |
+		sed -n "s/^\([a-z0-9][^ <>]*\):$arch\$/\1/p" | sort -u |
+		while read -r p; do
+			dpkg-query -W -f='${Status}\n' "$p:$arch" 2>/dev/null |
+				grep -q 'install ok installed' || echo "$p"
+		done
+}
+
 # kernel_extract DEB DEST KVER: unpack the package and index its modules.
 kernel_extract() {
 	local deb=$1 dest=$2 kver=$3
