@@ -2,12 +2,12 @@
 # /init of the arm64 sandbox VM (busybox sh, packed into the initramfs by
 # tools/sandbox --arch arm64). The x86 sandbox chroots into the host's own
 # root; an arm64 VM cannot run the host's x86 programs, so here the
-# initramfs is the root: busybox-static:arm64 and bash-static:arm64 from
-# Debian's packages. The host's / is mounted read-only at /host, and the
-# host's arm64 multiarch libraries (libc6:arm64, liburing2:arm64, ...,
-# installed by tools/install-deps.sh) are linked into
-# /usr/lib/aarch64-linux-gnu, so dynamically linked arm64 programs
-# cross-built on the host run here.
+# initramfs is the root: busybox, bash, coreutils, e2fsprogs and libc from
+# Debian's arm64 packages. The host's / is mounted read-only at /host, and
+# the host's arm64 multiarch libraries (liburing2:arm64, libjansson4:arm64,
+# ..., installed by tools/install-deps.sh) are linked into
+# /usr/lib/aarch64-linux-gnu, so the arm64 mote cross-built on the host
+# runs here.
 # The work tree and the --rw directories are mounted read-write at their
 # host paths. The job's status goes back through the "ctl" share
 # (ctl/status) and as a SANDBOX-EXIT=<n> line on the console, as on x86.
@@ -32,7 +32,8 @@ die() {
 }
 
 # The package ships busybox alone: one symlink per applet, where the
-# applet's own path says (/bin/sh and /bin/bash are in the image already).
+# applet's own path says, unless a program of that name is there already
+# (coreutils' and e2fsprogs' win; /bin/sh and /bin/bash are in the image).
 /bin/busybox --install -s
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -60,11 +61,7 @@ mount -t 9p -o "$P9,ro,cache=loose" host /host || die "cannot mount the host's /
 # MOTE_SANDBOX_ARM64_PKGS adds): a symlink for each name the root lacks.
 ML=/usr/lib/aarch64-linux-gnu
 mkdir -p "$ML"
-if [ -e "/host$ML/libc.so.6" ]; then
-	ln -s "/host$ML"/* "$ML/" 2>/dev/null
-else
-	say "warning: the host has no arm64 libc ($ML/libc.so.6): dynamically linked arm64 programs will not run (tools/install-deps.sh installs libc6:arm64)"
-fi
+[ ! -d "/host$ML" ] || ln -s "/host$ML"/* "$ML/" 2>/dev/null
 mkdir -p /dev/pts /dev/shm /tmp /var/tmp /run
 mount -t devpts -o newinstance,ptmxmode=0666 devpts /dev/pts
 ln -sf pts/ptmx /dev/ptmx 2>/dev/null
