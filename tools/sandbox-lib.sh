@@ -8,6 +8,24 @@ MOTE_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/mote"
 
 mote_die() { echo "$(basename "$0"): $*" >&2; exit 1; }
 
+# apt_memo FILE CMD...: CMD's output, remembered in FILE until apt's
+# package lists change (apt-get update renames new lists into
+# /var/lib/apt/lists and rebuilds pkgcache.bin); apt-cache takes over a
+# second a call, which a sandbox would pay at every start. Output that is
+# empty is not remembered.
+apt_memo() {
+	local memo=$1 out
+	shift
+	if [ -s "$memo" ] && [ -z "$(find /var/lib/apt/lists /var/cache/apt/pkgcache.bin \
+		-maxdepth 0 -newer "$memo" 2>/dev/null)" ]; then
+		cat "$memo"
+		return
+	fi
+	out=$("$@")
+	[ -z "$out" ] || { printf '%s\n' "$out" >"$memo.$$" && mv "$memo.$$" "$memo"; }
+	[ -z "$out" ] || printf '%s\n' "$out"
+}
+
 # kpkg_for META: the versioned linux-image-* package META depends on.
 kpkg_for() {
 	apt-cache depends --important "$1" 2>/dev/null |
@@ -21,7 +39,8 @@ kpkg_for() {
 # ":arm64" that apt then adds to the package's name.
 kernel_fetch() {
 	local meta=$1 cache=$2 pkg kver dir tmp
-	pkg=$(kpkg_for "$meta")
+	mkdir -p "$cache"
+	pkg=$(apt_memo "$cache/.kpkg-${meta%%:*}" kpkg_for "$meta")
 	if [ -z "$pkg" ] && [ "$(id -u)" -eq 0 ]; then
 		apt-get update -qq >/dev/null 2>&1 || true
 		pkg=$(kpkg_for "$meta")
@@ -53,12 +72,14 @@ kernel_fetch() {
 # paths, one a line. Falls back to the newest cached file of a package when
 # apt cannot say which version (no lists, no network).
 deb_fetch() {
-	local arch=$1 cache=$2 p ver f tmp
+	local arch=$1 cache=$2 p ver f tmp versions
 	shift 2
 	mkdir -p "$cache"
+	# "PKG VERSION" lines, from one apt-cache call for all of them.
+	versions=$(apt_memo "$cache/.versions-$(echo "$arch $*" | content_hash)" \
+		deb_versions "$arch" "$@")
 	for p in "$@"; do
-		ver=$(apt-cache show --no-all-versions "$p:$arch" 2>/dev/null |
-			sed -n 's/^Version: //p' | head -n 1)
+		ver=$(echo "$versions" | awk -v p="$p" '$1 == p { print $2; exit }')
 		if [ -z "$ver" ]; then
 			f=$(find "$cache" -maxdepth 1 -name "${p}_*_$arch.deb" | sort -V | tail -n 1)
 			[ -n "$f" ] || mote_die "cannot resolve $p:$arch (apt-cache knows no such package; run apt-get update)"
@@ -92,6 +113,15 @@ deb_closure() {
 			dpkg-query -W -f='${Status}\n' "$p:$arch" 2>/dev/null |
 				grep -q 'install ok installed' || echo "$p"
 		done
+}
+
+# deb_versions ARCH PKG...: "PKG VERSION" for each package apt has a
+# candidate of for ARCH.
+deb_versions() {
+	local arch=$1
+	shift
+	apt-cache show --no-all-versions "${@/%/:$arch}" 2>/dev/null |
+		awk '/^Package: / { p = $2 } /^Version: / { print p, $2 }'
 }
 
 # kernel_extract DEB DEST KVER: unpack the package and index its modules.
