@@ -6,6 +6,7 @@
 #   make check      unit, host and integration tests (sandbox when /dev/kvm is unusable)
 #   make demo       boot the default guest on this terminal
 #   make bench      boot-time and overhead ratios against QEMU microvm
+#   make sandbox-arm64-check  the arm64 sandbox (tools/sandbox --arch arm64) runs a KVM guest
 #   make V=1        show the commands
 #   make SAN=1      build with ASan and UBSan (build-san/)
 #   make ARCH=arm64 mote for arm64 (build-arm64/, cross-built on x86: tools/arm64.mk)
@@ -247,6 +248,7 @@ endif
 include tools/module.mk
 include tests/fuzz/module.mk
 include tools/arm64.mk
+include tools/sandbox-arm64.mk
 
 clean:
 	rm -rf build build-san build-arm64

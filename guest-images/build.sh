@@ -124,7 +124,7 @@ if [ ! -s "$DIR/vmlinuz" ] || [ ! -s "$DIR/initrd-$KEY.gz" ] || [ ! -s "$DIR/roo
 		"$HERE/mote-netbench.c"
 	$GCC -static -O2 -s -Wall -Wextra -Werror -o "$BUILDTMP/mote-flood" "$HERE/mote-flood.c"
 	if [ -n "$BB_RUN" ]; then
-		dpkg-deb -x "$(deb_fetch busybox-static:arm64 "$CACHE/debs")" "$BUILDTMP/bb" ||
+		dpkg-deb -x "$(deb_fetch arm64 "$CACHE/debs" busybox-static)" "$BUILDTMP/bb" ||
 			mote_die "cannot unpack busybox-static:arm64"
 		BUSYBOX=$BUILDTMP/bb/bin/busybox
 	fi

@@ -20,6 +20,11 @@ PKGS="build-essential clang pkg-config liburing-dev libfdt-dev device-tree-compi
 PKGS="$PKGS gcc-aarch64-linux-gnu qemu-user libc6-dev:arm64 libfdt1:arm64
       libjansson-dev:arm64 liburing-dev:arm64 check:arm64
       libseccomp-dev:arm64 libslirp-dev:arm64 libglib2.0-dev:arm64"
+# The arm64 sandbox (tools/sandbox --arch arm64): QEMU's aarch64 system
+# emulator; its kernel and root come from Debian's arm64 packages through
+# apt-get download, and its dynamically linked programs use the :arm64
+# libraries above.
+PKGS="$PKGS qemu-system-arm"
 
 missing=""
 for p in $PKGS; do

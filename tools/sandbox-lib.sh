@@ -8,6 +8,24 @@ MOTE_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/mote"
 
 mote_die() { echo "$(basename "$0"): $*" >&2; exit 1; }
 
+# apt_memo FILE CMD...: CMD's output, remembered in FILE until apt's
+# package lists change (apt-get update renames new lists into
+# /var/lib/apt/lists and rebuilds pkgcache.bin); apt-cache takes over a
+# second a call, which a sandbox would pay at every start. Output that is
+# empty is not remembered.
+apt_memo() {
+	local memo=$1 out
+	shift
+	if [ -s "$memo" ] && [ -z "$(find /var/lib/apt/lists /var/cache/apt/pkgcache.bin \
+		-maxdepth 0 -newer "$memo" 2>/dev/null)" ]; then
+		cat "$memo"
+		return
+	fi
+	out=$("$@")
+	[ -z "$out" ] || { printf '%s\n' "$out" >"$memo.$$" && mv "$memo.$$" "$memo"; }
+	[ -z "$out" ] || printf '%s\n' "$out"
+}
+
 # kpkg_for META: the versioned linux-image-* package META depends on.
 kpkg_for() {
 	apt-cache depends --important "$1" 2>/dev/null |
@@ -16,22 +34,27 @@ kpkg_for() {
 
 # kernel_fetch META CACHEDIR: make sure CACHEDIR/<kver>/kernel.deb holds
 # the kernel package META points at; print <kver>. Falls back to the newest
-# cached version when apt cannot say (no lists, no network).
+# cached version when apt cannot say (no lists, no network). META may name
+# a foreign architecture (linux-image-arm64:arm64); <kver> never has the
+# ":arm64" that apt then adds to the package's name.
 kernel_fetch() {
-	local meta=$1 cache=$2 pkg kver dir tmp
-	pkg=$(kpkg_for "$meta")
+	local meta=$1 cache=$2 pkg kver dir tmp flavour
+	mkdir -p "$cache"
+	pkg=$(apt_memo "$cache/.kpkg-${meta%%:*}" kpkg_for "$meta")
 	if [ -z "$pkg" ] && [ "$(id -u)" -eq 0 ]; then
 		apt-get update -qq >/dev/null 2>&1 || true
 		pkg=$(kpkg_for "$meta")
 	fi
 	if [ -z "$pkg" ]; then
+		# Only META's flavour: the cache may hold another architecture's.
+		flavour=${meta#linux-image-}
+		flavour=${flavour%%:*}
 		kver=$(find "$cache" -mindepth 2 -maxdepth 2 -name kernel.deb 2>/dev/null |
-			sed 's|/kernel.deb$||; s|.*/||' | sort -V | tail -n 1)
+			sed 's|/kernel.deb$||; s|.*/||' | grep -- "-$flavour\$" | sort -V | tail -n 1)
 		[ -n "$kver" ] || mote_die "cannot resolve $meta (apt-cache knows no such package; run apt-get update)"
 		echo "$kver"
 		return
 	fi
-	# A foreign architecture's package is named with it (":arm64").
 	kver=${pkg#linux-image-}
 	kver=${kver%%:*}
 	dir=$cache/$kver
@@ -47,25 +70,61 @@ kernel_fetch() {
 	echo "$kver"
 }
 
-# deb_fetch PKG CACHEDIR: print the path of PKG's package file (the
-# candidate version, "name:arch" for another architecture), downloading
-# it into CACHEDIR once.
+# deb_fetch ARCH CACHEDIR PKG...: make sure CACHEDIR holds the candidate
+# version of each package for ARCH, as apt-get download names it; print the
+# paths, one a line. Falls back to the newest cached file of a package when
+# apt cannot say which version (no lists, no network).
 deb_fetch() {
-	local pkg=$1 cache=$2 ver file tmp
-	ver=$(apt-cache policy "$pkg" 2>/dev/null | sed -n 's/^ *Candidate: //p')
-	[ -n "$ver" ] && [ "$ver" != "(none)" ] ||
-		mote_die "cannot resolve $pkg (apt-cache knows no such package; run tools/install-deps.sh)"
-	file=$cache/$(echo "${pkg}_$ver" | tr ':/' '__').deb
-	if [ ! -s "$file" ]; then
-		mkdir -p "$cache"
-		tmp=$(mktemp -d "$cache/dl.XXXXXX")
-		echo "$(basename "$0"): downloading $pkg" >&2
-		(cd "$tmp" && apt-get download -q "$pkg=$ver" >/dev/null 2>&1) ||
-			{ rm -rf "$tmp"; mote_die "apt-get download $pkg failed"; }
-		mv "$tmp"/*.deb "$file"
-		rm -rf "$tmp"
-	fi
-	echo "$file"
+	local arch=$1 cache=$2 p ver f tmp versions
+	shift 2
+	mkdir -p "$cache"
+	# "PKG VERSION" lines, from one apt-cache call for all of them.
+	versions=$(apt_memo "$cache/.versions-$(echo "$arch $*" | content_hash)" \
+		deb_versions "$arch" "$@")
+	for p in "$@"; do
+		ver=$(echo "$versions" | awk -v p="$p" '$1 == p { print $2; exit }')
+		if [ -z "$ver" ]; then
+			f=$(find "$cache" -maxdepth 1 -name "${p}_*_$arch.deb" | sort -V | tail -n 1)
+			[ -n "$f" ] || mote_die "cannot resolve $p:$arch (apt-cache knows no such package; run apt-get update)"
+			echo "$f"
+			continue
+		fi
+		# apt-get download writes an epoch's colon as %3a.
+		f=$cache/${p}_${ver//:/%3a}_$arch.deb
+		if [ ! -s "$f" ]; then
+			tmp=$(mktemp -d "$cache/dl.XXXXXX")
+			echo "$(basename "$0"): downloading $p:$arch $ver" >&2
+			(cd "$tmp" && apt-get download -q "$p:$arch=$ver" >/dev/null 2>&1) ||
+				{ rm -rf "$tmp"; mote_die "apt-get download $p:$arch=$ver failed"; }
+			mv "$tmp"/*.deb "$f"
+			rm -rf "$tmp"
+		fi
+		echo "$f"
+	done
+}
+
+# deb_closure ARCH PKG...: PKG... and everything they depend on for ARCH,
+# by name, less what the host has installed for ARCH (its multiarch
+# libraries, e.g. libc6:arm64), one a line. Empty when apt cannot say.
+deb_closure() {
+	local arch=$1 p
+	shift
+	apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
+		--no-breaks --no-replaces --no-enhances "${@/%/:$arch}" 2>/dev/null |
+		sed -n "s/^\([a-z0-9][^ <>]*\):$arch\$/\1/p" | sort -u |
+		while read -r p; do
+			dpkg-query -W -f='${Status}\n' "$p:$arch" 2>/dev/null |
+				grep -q 'install ok installed' || echo "$p"
+		done
+}
+
+# deb_versions ARCH PKG...: "PKG VERSION" for each package apt has a
+# candidate of for ARCH.
+deb_versions() {
+	local arch=$1
+	shift
+	apt-cache show --no-all-versions "${@/%/:$arch}" 2>/dev/null |
+		awk '/^Package: / { p = $2 } /^Version: / { print p, $2 }'
 }
 
 # kernel_extract DEB DEST KVER: unpack the package and index its modules.
