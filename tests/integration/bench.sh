@@ -49,6 +49,16 @@ overhead_kib() {
 		END { print total - guest }' "/proc/$1/smaps" 2>/dev/null
 }
 
+# vmm_pid TPID: the VMM's process under `timeout` (TPID): its child with
+# coreutils' timeout, which forks the command; TPID itself with busybox's
+# (the arm64 sandbox's), which execs the command and watches it from a
+# detached grandchild.
+vmm_pid() {
+	local c
+	c=$(cat "/proc/$1/task/"*/children 2>/dev/null | awk '{ print $1; exit }')
+	echo "${c:-$1}"
+}
+
 # measure LOG: run VMM_CMD, print "<seconds to marker> <overhead KiB>".
 measure() {
 	local log=$1 start t="" mem="" tpid vpid line fifo=$OUT/fifo stopper=""
@@ -67,7 +77,7 @@ measure() {
 	done
 	# Sample while the guest runs its job (it sleeps for two seconds).
 	sleep 0.3
-	vpid=$(pgrep -P "$tpid" | head -n 1) || true
+	vpid=$(vmm_pid "$tpid")
 	[ -z "$vpid" ] || mem=$(overhead_kib "$vpid")
 	while IFS= read -r -u 3 line; do
 		echo "$line" >>"$log"
