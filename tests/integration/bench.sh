@@ -51,7 +51,7 @@ overhead_kib() {
 
 # vmm_pid TPID: the VMM's process under `timeout` (TPID): its child with
 # coreutils' timeout, which forks the command; TPID itself with busybox's
-# (the arm64 sandbox's), which execs the command and watches it from a
+# (in a busybox-only root), which execs the command and watches it from a
 # detached grandchild.
 vmm_pid() {
 	local c

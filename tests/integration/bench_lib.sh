@@ -29,9 +29,10 @@ aarch64 | arm64)
 	;;
 esac
 
-# bench_path PATH: PATH as this machine sees it. The arm64 sandbox has the
-# host's / at /host (only the work tree at its own path), and the guest
-# images are symbolic links into the host's cache, which dangle there.
+# bench_path PATH: PATH as this machine sees it. The arm64 sandbox shows
+# the host's / at /host, and only the work tree, ~/.cache/mote and --rw
+# directories at their own paths: an lkvm or a mote elsewhere on the host
+# is found under /host, also through a symbolic link that dangles there.
 bench_path() {
 	local p=$1 depth=${2:-0} t
 	if [ -e "$p" ] || [ ! -d /host ] || [ "$depth" -gt 8 ]; then
@@ -73,7 +74,7 @@ bench_have_qemu() {
 # bench_qemu_note: one line on whether QEMU takes part (arm64).
 bench_qemu_note() {
 	if bench_have_qemu; then
-		echo "QEMU: $QEMU ($("$QEMU" --version 2>&1 | head -n 1)), -M virt,gic-version=3"
+		echo "QEMU: $QEMU ($("$QEMU" --version 2>&1 | head -n 1)), -M virt,gic-version=3,its=off"
 	elif [ -n "${MOTE_BENCH_QEMU_WHY:-}" ]; then
 		echo "QEMU: not available here: $MOTE_BENCH_QEMU_WHY"
 	elif [ -z "${MOTE_BENCH_QEMU:-}" ]; then
