@@ -11,6 +11,8 @@
 #                           fuzzing run per target in CI), integration, one total
 #   make demo               boot the default guest on this terminal
 #   make bench              boot time, memory and disk I/O against QEMU microvm
+#   make bench-arm64        arm64's boot time and memory against kvmtool and
+#                           QEMU's virt machine (make bench ARCH=arm64 too)
 #   make sandbox-check      prove tools/sandbox: /dev/kvm and a nested boot
 #
 # Whatever needs KVM runs directly when $(BUILD)/kvm-ok says /dev/kvm is
@@ -125,8 +127,41 @@ demo: all $(KVM_OK) guest
 # tools/build-kvmtool.sh. The sandbox sees the host's files read-only, but
 # not the host's /tmp.
 LKVM ?= $(MOTE_LKVM)
+ifeq ($(MOTE_ARCH),arm64)
+bench: bench-arm64
+else
 bench: all $(KVM_OK) guest
 	$(Q)$(call kvm_run,env MOTE_BIN=$(BUILD)/mote MOTE_GUEST_DIR=$(GUEST_DIR) MOTE_LKVM=$(LKVM) tests/integration/bench_all.sh)
+endif
+
+# arm64's boot time and memory (tests/integration/bench.sh; the rest of
+# bench_all.sh is x86's): the arm64 mote (make ARCH=arm64) against kvmtool
+# when LKVM_ARM64 (or MOTE_LKVM_ARM64) names an arm64 lkvm
+# (tools/build-kvmtool.sh --arch arm64 builds a static one) and against
+# Debian's arm64 QEMU, virt machine, which tools/fetch-qemu-arm64.sh
+# unpacks into the cache (on an arm64 host: the installed
+# qemu-system-aarch64). On an x86 host this runs in one arm64 sandbox
+# (tools/sandbox --arch arm64); on an arm64 host, where /dev/kvm works.
+LKVM_ARM64     ?= $(MOTE_LKVM_ARM64)
+ARM64_MOTE     ?= build-arm64/mote
+ARM64_GUEST    ?= build/guest-arm64
+ARM64_NATIVE   := $(filter aarch64 arm64,$(shell uname -m))
+ARM64_BENCH_ENV = env MOTE_BIN=$(ARM64_MOTE) MOTE_GUEST_DIR=$(ARM64_GUEST) \
+	MOTE_LKVM=$(LKVM_ARM64) MOTE_BENCH_ARCH=arm64
+.PHONY: bench-arm64
+ifneq ($(ARM64_NATIVE),)
+bench-arm64: all $(KVM_OK)
+	$(Q)./guest-images/build.sh --arch arm64 $(ARM64_GUEST)
+	$(Q)$(call kvm_choose,$(ARM64_BENCH_ENV) tests/integration/bench.sh,./tools/sandbox --arch arm64 --batch -- $(ARM64_BENCH_ENV) tests/integration/bench.sh)
+else
+bench-arm64:
+	$(Q)$(MAKE) --no-print-directory ARCH=arm64 all
+	$(Q)./guest-images/build.sh --arch arm64 $(ARM64_GUEST)
+	$(Q)if qemu=$$(./tools/fetch-qemu-arm64.sh); then qemu=$$qemu/run-qemu; why=""; \
+	else qemu=""; why="tools/fetch-qemu-arm64.sh failed (its message is above)"; fi; \
+	./tools/sandbox --arch arm64 --batch -- $(ARM64_BENCH_ENV) \
+		MOTE_BENCH_QEMU="$$qemu" MOTE_BENCH_QEMU_WHY="$$why" tests/integration/bench.sh
+endif
 
 sandbox-check: $(KVM_OK) guest
 	$(Q)./tools/sandbox --batch --timeout 600 -- \

@@ -17,8 +17,13 @@
 #     in --result), median, beside Firecracker's 8 ms, and the medians of
 #     the timeline --result records;
 #   - ratios against each peer and against the best (fastest) peer.
+# On arm64 (`make bench-arm64`, in the arm64 sandbox, or directly on an
+# arm64 host) only mote itself (arm64's Image needs no unpacking, and there
+# is no minimal kernel), kvmtool, and QEMU's virt machine, when it runs
+# (MOTE_BENCH_QEMU, see bench_lib.sh).
 # Environment: MOTE_BIN, MOTE_GUEST_DIR, MOTE_LKVM, MOTE_BENCH_RUNS (5),
-# MOTE_BENCH_CPUS (1), MOTE_BENCH_MEM_MIB (256).
+# MOTE_BENCH_CPUS (1), MOTE_BENCH_MEM_MIB (256), MOTE_BENCH_ARCH and
+# MOTE_BENCH_QEMU (bench_lib.sh).
 set -euo pipefail
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 MOTE=${MOTE_BIN:-$TOP/build/mote}
@@ -44,6 +49,16 @@ overhead_kib() {
 		END { print total - guest }' "/proc/$1/smaps" 2>/dev/null
 }
 
+# vmm_pid TPID: the VMM's process under `timeout` (TPID): its child with
+# coreutils' timeout, which forks the command; TPID itself with busybox's
+# (in a busybox-only root), which execs the command and watches it from a
+# detached grandchild.
+vmm_pid() {
+	local c
+	c=$(cat "/proc/$1/task/"*/children 2>/dev/null | awk '{ print $1; exit }')
+	echo "${c:-$1}"
+}
+
 # measure LOG: run VMM_CMD, print "<seconds to marker> <overhead KiB>".
 measure() {
 	local log=$1 start t="" mem="" tpid vpid line fifo=$OUT/fifo stopper=""
@@ -62,7 +77,7 @@ measure() {
 	done
 	# Sample while the guest runs its job (it sleeps for two seconds).
 	sleep 0.3
-	vpid=$(pgrep -P "$tpid" | head -n 1) || true
+	vpid=$(vmm_pid "$tpid")
 	[ -z "$vpid" ] || mem=$(overhead_kib "$vpid")
 	while IFS= read -r -u 3 line; do
 		echo "$line" >>"$log"
@@ -97,22 +112,31 @@ run() {
 	echo "$t $m ${cpu:-n/a}"
 }
 
-VMMS="mote cached"
-if [ -f "$GUEST/vmlinuz-min" ]; then
-	VMMS+=" mote-min"
-	min_note="mote-min: the minimal kernel $(readlink -f "$GUEST/vmlinuz-min")"
+if [ "$BENCH_ARCH" = arm64 ]; then
+	VMMS="mote"
+	min_note=""
+	PEERS=""
+	bench_have_lkvm && PEERS="kvmtool"
+	bench_have_qemu && PEERS+="${PEERS:+ }qemu"
 else
-	min_note="mote-min: the minimal kernel is not built (make guest-kernel)"
+	VMMS="mote cached"
+	if [ -f "$KERNEL_MIN" ]; then
+		VMMS+=" mote-min"
+		min_note="mote-min: the minimal kernel $(readlink -f "$KERNEL_MIN")"
+	else
+		min_note="mote-min: the minimal kernel is not built (make guest-kernel)"
+	fi
+	PEERS="qemu"
+	if bench_have_lkvm; then
+		PEERS="kvmtool qemu"
+	fi
 fi
-PEERS="qemu"
-if bench_have_lkvm; then
-	PEERS="kvmtool qemu"
-fi
-VMMS+=" $PEERS"
+VMMS+="${PEERS:+ $PEERS}"
 
-echo "bench: $(cat "$GUEST/kernel-version" 2>/dev/null || echo guest), $CPUS vCPU(s), $MEM MiB, $RUNS runs each, $(bench_where)"
+echo "bench: $(cat "$(bench_path "$GUEST/kernel-version")" 2>/dev/null || echo guest), $BENCH_ARCH, $CPUS vCPU(s), $MEM MiB, $RUNS runs each, $(bench_where)"
 bench_lkvm_note
-echo "$min_note"
+[ "$BENCH_ARCH" != arm64 ] || bench_qemu_note
+[ -z "$min_note" ] || echo "$min_note"
 
 declare -A T M C
 for vmm in $VMMS; do
@@ -154,7 +178,7 @@ cache_note() {
 # The fastest peer by median boot time.
 # shellcheck disable=SC2086  # one word per peer
 best=$(bench_best TMED $PEERS)
-MOTES=${VMMS% "$PEERS"}
+MOTES=${VMMS%"${PEERS:+ $PEERS}"}
 for p in $PEERS; do
 	line="bench: vs $p:"
 	for v in $MOTES; do
@@ -162,7 +186,8 @@ for p in $PEERS; do
 	done
 	echo "$line (boot time); memory overhead mote/$p $(bench_ratio "${MMED[mote]}" "${MMED[$p]}")"
 done
-echo "bench: cached/mote boot-time ratio $(bench_ratio "${TMED[cached]}" "${TMED[mote]}") ($(cache_note))"
+[ -z "${TMED[cached]:-}" ] ||
+	echo "bench: cached/mote boot-time ratio $(bench_ratio "${TMED[cached]}" "${TMED[mote]}") ($(cache_note))"
 if [ -n "$best" ]; then
 	line="bench: best peer $best (${TMED[$best]} s):"
 	for v in $MOTES; do
