@@ -67,6 +67,43 @@ static int read_flags(uint64_t flags, struct arm64_image *out, char *err,
 	return 0;
 }
 
+/*
+ * A kernel with an EFI stub (Debian's) is also a PE/COFF file whose section
+ * table says where its raw data ends: a file shorter than that was cut
+ * short, though the Image header alone cannot tell (image_size counts the
+ * BSS too). Checked only when the PE headers lie in the bytes given and
+ * carry the signature; other Images go by the header alone.
+ */
+#define PE_SIG           0x00004550u   /* "PE\0\0" */
+#define PE_COFF_SIZE     24            /* the signature and the COFF header */
+#define PE_SECTION_SIZE  40
+
+static int check_pe_sections(const uint8_t *h, size_t len, uint32_t pe,
+			     uint64_t file_size, char *err, size_t errlen)
+{
+	uint64_t end = 0, table;
+	unsigned nsec;
+
+	if (pe < ARM64_IMAGE_HDR_SIZE || (uint64_t)pe + PE_COFF_SIZE > len ||
+	    le32(h + pe) != PE_SIG)
+		return 0;
+	nsec = (unsigned)(h[pe + 6] | h[pe + 7] << 8);
+	table = (uint64_t)pe + PE_COFF_SIZE + (unsigned)(h[pe + 20] | h[pe + 21] << 8);
+	for (unsigned i = 0; i < nsec; i++) {
+		const uint64_t s = table + (uint64_t)i * PE_SECTION_SIZE;
+
+		if (s + PE_SECTION_SIZE > len)
+			return 0;   /* the table runs past what was read */
+		uint64_t raw_end = (uint64_t)le32(h + s + 20) + le32(h + s + 16);
+		end = raw_end > end ? raw_end : end;
+	}
+	if (end > file_size)
+		return linux_errf(err, errlen, -ENOEXEC,
+				  "arm64 Image truncated: its sections end at %#llx bytes, the file has %#llx",
+				  (unsigned long long)end, (unsigned long long)file_size);
+	return 0;
+}
+
 /* Place the kernel at the first 2 MiB boundary at or above RAM's start. */
 static int place(struct arm64_image *out, uint64_t file_size,
 		 const struct arm64_ram *ram, char *err, size_t errlen)
@@ -110,6 +147,9 @@ int arm64_image_parse(const void *head, size_t len, uint64_t file_size,
 	if (ret < 0)
 		return ret;
 	out->pe_offset = le32(h + OFF_RES5);
+	ret = check_pe_sections(h, len, out->pe_offset, file_size, err, errlen);
+	if (ret < 0)
+		return ret;
 	out->text_offset = le64(h + OFF_TEXT_OFFSET);
 	out->image_size = le64(h + OFF_IMAGE_SIZE);
 	if (out->image_size == 0) {

@@ -48,10 +48,16 @@ struct arm64_image {
 	uint32_t pe_offset;     /* res5: the PE/COFF header (EFI stub), or 0 */
 };
 
+/* How much of the file's start the loader hands the parser: the header,
+ * and an EFI stub's PE/COFF headers after it. */
+#define ARM64_IMAGE_HEAD_READ  4096
+
 /*
  * Parse the header in head[0..len) of a kernel file of file_size bytes
  * (len <= file_size; len >= ARM64_IMAGE_HDR_SIZE unless the file is
- * shorter) for a guest with RAM ram. Returns 0 and fills *out, or -ENOEXEC
+ * shorter) for a guest with RAM ram. When head also holds an EFI stub's
+ * PE/COFF headers, a file shorter than its sections' raw data is refused
+ * as truncated. Returns 0 and fills *out, or -ENOEXEC
  * (not a usable little-endian arm64 Image), -EFBIG (it does not fit in
  * RAM) or -EINVAL (arguments), with one line in err.
  */

@@ -117,7 +117,7 @@ static int read_into(struct gmem *mem, int fd, uint64_t gpa, uint64_t size, cons
 static int parse_kernel(int fd, uint64_t fsize, const char *path, const struct arm64_ram *ram,
 			struct arm64_image *img, char *err, size_t errlen)
 {
-	uint8_t head[ARM64_IMAGE_HDR_SIZE];
+	uint8_t head[ARM64_IMAGE_HEAD_READ];
 	size_t n = fsize < sizeof(head) ? (size_t)fsize : sizeof(head);
 	int ret = pread_full(fd, head, n);
 

@@ -17,9 +17,11 @@ FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
                 -fno-omit-frame-pointer
 FUZZ_CFLAGS  := -O1 -g $(BASE_CFLAGS) $(FUZZ_SAN) -DMOTE_VERSION='"$(VERSION)"' \
                 $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-# What guests and config files reach; not the KVM core, the API or the
+# What guests and config files reach, and the arm64 Image header parser
+# (a kernel file is input from people); not the KVM core, the API or the
 # real backends (the targets bring fakes).
-FUZZ_SRCS    := $(filter vmm/base/% vmm/config/% devices/% virtio/%,$(LIB_SRCS))
+FUZZ_SRCS    := $(filter vmm/base/% vmm/config/% devices/% virtio/%,$(LIB_SRCS)) \
+                boot/arm64/image.c boot/linux_err.c
 FUZZ_SRCS    := $(filter-out virtio/backend/%,$(FUZZ_SRCS))
 FUZZ_OBJS    := $(FUZZ_SRCS:%.c=$(FUZZ_BUILD)/%.o)
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)

@@ -32,7 +32,8 @@ if ! [[ $MOTE_PID =~ ^[0-9]+$ ]]; then
 	exit 1
 fi
 note "wrapper pid $WRAPPER, mote pid $MOTE_PID"
-[ "$(ps -o ppid= -p "$MOTE_PID" | tr -d ' ')" = "$WRAPPER" ] ||
+# /proc/PID/stat's fourth field (the name, second, has no spaces here).
+[ "$(awk '{ print $4 }' "/proc/$MOTE_PID/stat")" = "$WRAPPER" ] ||
 	fail "mote's parent is not the wrapper"
 
 if wait_for_line "$CONSOLE.raw" '^mote guest: kernel ' "$MOTE_PID" "$BOOT_TIMEOUT"; then

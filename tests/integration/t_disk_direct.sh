@@ -3,7 +3,8 @@
 # I/O on two drives, one image in the test's output directory (the work
 # tree: 9p inside tools/sandbox, the build's file system elsewhere) and
 # one on a tmpfs (/dev/shm), /proc/PID/fdinfo shows whether mote holds
-# each image open with O_DIRECT (040000 in the octal flags). Where a
+# each image open with O_DIRECT (octal 040000 in the flags on x86,
+# 0200000 on arm64). Where a
 # direct read of the image works (dd iflag=direct, as mote's own probe
 # does), mote must have it; where the file system refuses it (tmpfs before
 # Linux 6.6), it must not, and the drive still works, buffered. Either
@@ -37,6 +38,12 @@ fd_flags() {
 	done
 }
 
+# O_DIRECT's bit in fdinfo's octal flags: the architecture's value.
+case $(uname -m) in
+aarch64 | arm64) O_DIRECT_BIT=8#200000 ;;
+*) O_DIRECT_BIT=8#40000 ;;
+esac
+
 # check_direct PID FILE WHAT: mote uses O_DIRECT on FILE if and only if
 # its file system allows it.
 check_direct() {
@@ -44,7 +51,7 @@ check_direct() {
 	flags=$(fd_flags "$1" "$2")
 	[ -n "$flags" ] || { fail "$3: mote has no descriptor on $2"; return; }
 	for f in $flags; do
-		(( 8#$f & 8#40000 )) && direct=1
+		(( 8#$f & O_DIRECT_BIT )) && direct=1
 	done
 	allows_direct "$2" && allowed=1
 	note "$3 ($(stat -f -c %T "$2")): O_DIRECT allowed: $allowed;" \

@@ -216,6 +216,56 @@ START_TEST(image_size_below_file_size)
 }
 END_TEST
 
+/* An EFI stub's PE/COFF headers at 0x40 (as Debian's kernels have them):
+ * "PE\0\0", a COFF header with two sections and no optional header, then
+ * the section table; each section's SizeOfRawData at +16 and
+ * PointerToRawData at +20 (the PE/COFF specification). */
+static size_t make_pe(uint8_t *h, size_t cap, uint64_t text_end, uint64_t data_end)
+{
+	const size_t pe = 0x40, table = pe + 24;
+
+	memset(h, 0, cap);
+	make(h, &good);
+	memcpy(h + pe, "PE\0\0", 4);
+	put_le(h + pe + 4, 0xaa64, 2);          /* Machine: arm64 */
+	put_le(h + pe + 6, 2, 2);               /* NumberOfSections */
+	put_le(h + table + 16, text_end - 0x10000, 4);
+	put_le(h + table + 20, 0x10000, 4);
+	put_le(h + table + 40 + 16, data_end - 0x100000, 4);
+	put_le(h + table + 40 + 20, 0x100000, 4);
+	return table + 2 * 40;
+}
+
+START_TEST(pe_sections_past_the_file_are_truncation)
+{
+	uint8_t h[512];
+	size_t len = make_pe(h, sizeof(h), 0x100000, 30 * MIB);
+	struct arm64_image im;
+	char err[256] = "";
+
+	ck_assert_int_eq(arm64_image_parse(h, len, 30 * MIB, &ram, &im, err, sizeof(err)), 0);
+	ck_assert_int_eq(arm64_image_parse(h, len, 8192, &ram, &im, err, sizeof(err)), -ENOEXEC);
+	ck_assert_msg(strstr(err, "truncated") && strstr(err, "0x1e00000"), "%s", err);
+	ck_assert_int_eq(arm64_image_parse(h, len, 30 * MIB - 1, &ram, &im, err, sizeof(err)),
+			 -ENOEXEC);
+}
+END_TEST
+
+START_TEST(pe_headers_not_all_given_are_not_judged)
+{
+	uint8_t h[512];
+	size_t len = make_pe(h, sizeof(h), 0x100000, 30 * MIB);
+	struct arm64_image im;
+	char err[256] = "";
+
+	/* The section table runs past len: the header alone decides. */
+	ck_assert_int_eq(arm64_image_parse(h, len - 1, 8192, &ram, &im, err, sizeof(err)), 0);
+	/* No PE signature: not an EFI stub, nothing to check. */
+	h[0x40] = 'X';
+	ck_assert_int_eq(arm64_image_parse(h, len, 8192, &ram, &im, err, sizeof(err)), 0);
+}
+END_TEST
+
 START_TEST(bad_arguments)
 {
 	struct arm64_ram wraps = { UINT64_MAX - MIB, 2 * MIB };
@@ -298,6 +348,8 @@ static Suite *image_suite(void)
 	tcase_add_test(tc, too_big_for_ram);
 	tcase_add_test(tc, no_aligned_base_in_ram);
 	tcase_add_test(tc, image_size_below_file_size);
+	tcase_add_test(tc, pe_sections_past_the_file_are_truncation);
+	tcase_add_test(tc, pe_headers_not_all_given_are_not_judged);
 	tcase_add_test(tc, bad_arguments);
 	tcase_add_test(tc, random_headers_keep_the_invariants);
 	suite_add_tcase(s, tc);
