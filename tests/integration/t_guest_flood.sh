@@ -41,13 +41,19 @@ truncate -s 64M "$DB"
 RES=$T_OUT/result.json
 LOG=$T_OUT/console.log
 
+# arm64 has no I/O ports: there the port loop is left out. 0xc0000000 is
+# neither RAM nor a device on either architecture's map.
+case $(uname -m) in
+aarch64 | arm64) BUSES=mmio PIO_JOB= ;;
+*) BUSES="mmio pio" PIO_JOB='mote-flood pio 0x210 20 2>/tmp/fp &' ;;
+esac
 JOB='mote-flood out - 20 >/dev/console 2>/tmp/fo &
 mote-flood mmio 0xc0000000 20 2>/tmp/fm &
-mote-flood pio 0x210 20 2>/tmp/fp &
+'$PIO_JOB'
 mote-diskbench /dev/vdb --seconds 5 --depth 16 >/tmp/db 2>&1 &
 sleep 3; echo flood-started;
 v=$(dd if=/dev/vda bs=512 skip=1 count=1 2>/dev/null | head -c 17); echo flood-read=$v;
-wait; cat /tmp/fo /tmp/fm /tmp/fp;
+wait; cat /tmp/fo /tmp/fm /tmp/fp 2>/dev/null;
 echo flood-hammer=$(grep -c ps= /tmp/db); echo flood-done'
 JOB=$(printf '%s' "$JOB" | tr '\n' ' ')
 
@@ -121,7 +127,7 @@ note "console flood lines seen: $lines; the guest's counts:" \
 written=$(sed -n 's/^flood-out: count=\([0-9]*\).*/\1/p' "$CONSOLE" | tail -n 1)
 [ "${written:-0}" -ge "$MIN_LINES" ] || fail "the guest wrote only ${written:-no} console lines"
 [ "$lines" -ge "${written:-1}" ] || fail "$lines of the guest's ${written:-?} console lines arrived"
-for bus in mmio pio; do
+for bus in $BUSES; do
 	guest=$(sed -n "s/^flood-$bus: count=\([0-9]*\).*/\1/p" "$CONSOLE" | tail -n 1)
 	seen=$(sed -n "s/.*debug: $bus: \([0-9]*\) unhandled reads.*/\1/p" "$STDERR" | tail -n 1)
 	note "unclaimed $bus reads: the guest made ${guest:-?}, mote counted ${seen:-none}"
