@@ -14,10 +14,14 @@ ARM64_KVM_OK := $(ARM64_BUILD)/kvm-ok
 .PHONY: kvm-ok-arm64 sandbox-arm64-check
 kvm-ok-arm64: $(ARM64_KVM_OK)
 
+# In the cross build itself (make ARCH=arm64) this is its own $(KVM_OK),
+# which tools/module.mk builds with the arm64 compiler already.
+ifneq ($(ARM64_KVM_OK),$(KVM_OK))
 $(ARM64_KVM_OK): tools/kvm-ok.c
 	@mkdir -p $(dir $@)
 	@echo "  CC64    $@"
 	$(Q)$(ARM64_CC) -O2 -g $(BASE_CFLAGS) -o $@ $<
+endif
 
 # A cross-built mote, when there is one, has its libraries checked too.
 sandbox-arm64-check: $(ARM64_KVM_OK)

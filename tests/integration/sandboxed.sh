@@ -21,8 +21,8 @@
 # Environment: as run.sh (MOTE_TEST_SUITE names the suite in the lines
 # printed here too), plus MOTE_SANDBOX_ARCH (the sandbox's architecture,
 # tools/sandbox --arch; default the host's), MOTE_SANDBOX_DEADLINE (seconds for all
-# sandboxes together, default 4200, which leaves CI's 90 minutes room for
-# the build and unit tests), MOTE_SANDBOX_ATTEMPTS (sandboxes at most,
+# sandboxes together, default 3300, which leaves CI's 90 minutes room for
+# the build, the unit tests and the arm64 suite's 20), MOTE_SANDBOX_ATTEMPTS (sandboxes at most,
 # default 16) and MOTE_SANDBOX_STALL (seconds without a sign of life,
 # default 60, twelve missed heartbeats: the sandbox's init shows one every
 # 5 s while it runs, and a stuck sandbox never recovers, so waiting longer
@@ -33,7 +33,7 @@ TOP=$(cd "$HERE/../.." && pwd)
 OUT=${MOTE_TEST_OUT:-$TOP/build/integration}
 SUITE=${MOTE_TEST_SUITE:-integration}
 RESULTS=$OUT/results
-DEADLINE=$((SECONDS + ${MOTE_SANDBOX_DEADLINE:-4200}))
+DEADLINE=$((SECONDS + ${MOTE_SANDBOX_DEADLINE:-3300}))
 STALL=${MOTE_SANDBOX_STALL:-60}
 ATTEMPTS=${MOTE_SANDBOX_ATTEMPTS:-16}
 
