@@ -50,8 +50,11 @@ truncate -s 1048576 "$SECRET"
 chmod 000 "$SECRET"
 AS=()
 if [ "$(id -u)" = 0 ]; then
+	# By its path: the wrapper below runs under /bin/sh, and a busybox sh
+	# (the arm64 sandbox's) prefers its own setpriv applet, which lacks
+	# --bounding-set, to util-linux's.
 	# shellcheck disable=SC2054  # the commas are setpriv's
-	AS=(setpriv --inh-caps=-dac_override,-dac_read_search
+	AS=("$(command -v setpriv)" --inh-caps=-dac_override,-dac_read_search
 		--bounding-set=-dac_override,-dac_read_search)
 	note "running as root: mote runs as ${AS[*]}"
 fi
