@@ -1,5 +1,6 @@
-# The boot code's error lines, shared by every architecture's loader.
-LIB_SRCS += boot/linux_err.c
+# The boot code's error lines and file reading, shared by every
+# architecture's loader.
+LIB_SRCS += boot/linux_err.c boot/linux_file.c
 
 # arm64 boot pieces that need no KVM (the Image header, the device tree,
 # the loader that puts them and the initrd in guest memory); built on

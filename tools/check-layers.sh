@@ -13,7 +13,7 @@
 # And across architectures (vmm/core/arch.h): a file in an architecture's
 # folder (boot/x86/, devices/x86/, vmm/core/x86/; arm64/ alike) may include
 # from that architecture's folders, any other file from none of them; the
-# boot code's shared header is boot/linux_err.h.
+# boot code's shared headers are boot/linux_err.h and boot/linux_file.h.
 # Each project include ("dir/file.h") of each source file is one check;
 # prints every violation, then "layers: N passed, N failed".
 cd "$(dirname "$0")/.." || exit 1

@@ -6,12 +6,11 @@
 #include "boot/arm64/loader.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "boot/linux_err.h"
+#include "boot/linux_file.h"
 #include "vmm/base/gmem.h"
 
 #define GZIP_MAGIC0 0x1f
@@ -58,47 +57,6 @@ int arm64_boot_place(const struct arm64_ram *ram, const struct arm64_image *img,
 	return 0;
 }
 
-/* Open path read-only as a regular file: its fd and size, or -errno. */
-static int open_sized(const char *path, uint64_t *size)
-{
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		int ret = -errno;
-		close(fd);
-		return ret;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-	}
-	*size = (uint64_t)st.st_size;
-	return fd;
-}
-
-static int pread_full(int fd, void *buf, uint64_t len)
-{
-	uint8_t *p = buf;
-	off_t off = 0;
-
-	while (len) {
-		ssize_t n = pread(fd, p, len > (1u << 30) ? (1u << 30) : len, off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;   /* the file shrank under us */
-		p += n;
-		len -= (uint64_t)n;
-		off += n;
-	}
-	return 0;
-}
-
 /* Read the whole file into guest memory at gpa (already placed). */
 static int read_into(struct gmem *mem, int fd, uint64_t gpa, uint64_t size, const char *what,
 		     const char *path, char *err, size_t errlen)
@@ -109,7 +67,7 @@ static int read_into(struct gmem *mem, int fd, uint64_t gpa, uint64_t size, cons
 	if (!dst)
 		return linux_errf(err, errlen, -EFBIG, "%s %s: %#llx bytes at %#llx are not RAM",
 				  what, path, (unsigned long long)size, (unsigned long long)gpa);
-	ret = pread_full(fd, dst, size);
+	ret = linux_pread_full(fd, dst, size, 0);
 	return ret ? linux_errf(err, errlen, ret, "%s %s: %s", what, path, strerror(-ret)) : 0;
 }
 
@@ -119,7 +77,7 @@ static int parse_kernel(int fd, uint64_t fsize, const char *path, const struct a
 {
 	uint8_t head[ARM64_IMAGE_HEAD_READ];
 	size_t n = fsize < sizeof(head) ? (size_t)fsize : sizeof(head);
-	int ret = pread_full(fd, head, n);
+	int ret = linux_pread_full(fd, head, n, 0);
 
 	if (ret)
 		return linux_errf(err, errlen, ret, "kernel %s: %s", path, strerror(-ret));
@@ -177,12 +135,12 @@ int arm64_linux_load(struct gmem *mem, const struct arm64_ram *ram,
 
 	if (!cfg->kernel_path)
 		return linux_errf(err, errlen, -EINVAL, "no kernel given");
-	kfd = open_sized(cfg->kernel_path, &ksize);
+	kfd = linux_open_sized(cfg->kernel_path, &ksize);
 	if (kfd < 0)
 		return linux_errf(err, errlen, kfd, "kernel %s: %s", cfg->kernel_path,
 				  strerror(-kfd));
 	if (cfg->initrd_path) {
-		ifd = open_sized(cfg->initrd_path, &isize);
+		ifd = linux_open_sized(cfg->initrd_path, &isize);
 		if (ifd < 0) {
 			close(kfd);
 			return linux_errf(err, errlen, ifd, "initrd %s: %s", cfg->initrd_path,

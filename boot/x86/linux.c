@@ -32,25 +32,6 @@ int linux_fail(struct linux_ctx *c, int ret, const char *fmt, ...)
 	return ret;
 }
 
-int linux_pread_full(int fd, void *buf, size_t len, off_t off)
-{
-	uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = pread(fd, p, len, off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;  /* the file shrank under us */
-		p += n;
-		len -= n;
-		off += n;
-	}
-	return 0;
-}
-
 int linux_kread(const struct linux_ctx *c, int fd, void *buf, size_t len,
 		off_t off)
 {
@@ -58,27 +39,6 @@ int linux_kread(const struct linux_ctx *c, int fd, void *buf, size_t len,
 		return linux_pread_full(fd, buf, len, off);
 	memcpy(buf, c->kmap + off, len);  /* the caller checked off + len */
 	return 0;
-}
-
-/* Open path read-only and return its fd and size, or -errno. */
-static int open_sized(const char *path, uint64_t *size)
-{
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		int ret = -errno;
-		close(fd);
-		return ret;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-	}
-	*size = st.st_size;
-	return fd;
 }
 
 /* Read the head of the image and dispatch on its magic. */
@@ -115,7 +75,7 @@ static int load_kernel(struct linux_ctx *c)
 
 	if (!path)
 		return linux_fail(c, -EINVAL, "no kernel given");
-	fd = open_sized(path, &fsize);
+	fd = linux_open_sized(path, &fsize);
 	if (fd < 0)
 		return linux_fail(c, fd, "kernel %s: %s", path, strerror(-fd));
 	ret = load_kernel_fd(c, fd, fsize);
@@ -157,7 +117,7 @@ static int load_initrd(struct linux_ctx *c)
 
 	if (!path)
 		return 0;
-	fd = open_sized(path, &size);
+	fd = linux_open_sized(path, &size);
 	if (fd < 0)
 		return linux_fail(c, fd, "initrd %s: %s", path, strerror(-fd));
 	if (size == 0)

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "boot/linux_err.h"
+#include "boot/linux_file.h"
 #include "boot/x86/bootparam.h"
 
 struct gmem;
@@ -40,9 +41,6 @@ struct linux_ctx {
 int linux_fail(struct linux_ctx *c, int ret, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* pread exactly len bytes at off; -EIO on a short file, -errno on error. */
-int linux_pread_full(int fd, void *buf, size_t len, off_t off)
-	__attribute__((warn_unused_result));
 
 /* The same for the kernel image: from c->kmap when the file is mapped. */
 int linux_kread(const struct linux_ctx *c, int fd, void *buf, size_t len,
